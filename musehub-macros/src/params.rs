@@ -1,0 +1,344 @@
+//! Sorting a function's parameters into the ones a client sends (schema arguments) and the
+//! ones the runtime supplies (injected, axum-extractor style).
+//!
+//! The rule is by type, so there is one obvious way to write a parameter:
+//! - `&Ctx` / `Ctx`, `State<T>`, `Progress`, `Elicitation`, `Logger`, `Caller`,
+//!   `CancellationToken`: injected by the runtime through `FromCtx`;
+//! - any parameter marked `#[inject]`: a custom extractor implementing `FromCtx`;
+//! - `Args<T>`: the whole argument object is `T` (one struct deriving `Deserialize` +
+//!   `JsonSchema`);
+//! - anything else: one named argument; the macro generates the argument struct.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{FnArg, Ident, LitStr, Pat, Type};
+
+use crate::attrs::Options;
+
+/// Types the runtime injects without a marker; `Progress`, `Elicitation` and `Sampling` put a
+/// tool in the SSE set because they send messages before the result.
+const INJECTED: &[&str] = &[
+    "Ctx",
+    "State",
+    "Progress",
+    "Elicitation",
+    "Sampling",
+    "Logger",
+    "Caller",
+    "CancellationToken",
+];
+const STREAMING: &[&str] = &["Progress", "Elicitation", "Sampling"];
+
+/// What one parameter is.
+pub enum Param {
+    /// `&Ctx`: a borrow of the call context.
+    CtxRef,
+    /// A value built by `FromCtx` (includes owned `Ctx`).
+    Injected { ty: Box<Type> },
+    /// `Args<T>`: the whole argument object.
+    Whole { ty: Box<Type> },
+    /// One named argument of the generated struct.
+    Named(NamedArg),
+}
+
+/// A named schema argument with its `#[arg(...)]` options.
+pub struct NamedArg {
+    pub ident: Ident,
+    pub ty: Box<Type>,
+    pub wire_name: String,
+    pub description: Option<String>,
+    pub default: Option<syn::Expr>,
+    pub optional: bool,
+    pub header: bool,
+    pub span: Span,
+}
+
+/// All parameters of a function, in order, plus derived facts.
+pub struct Params {
+    pub list: Vec<Param>,
+    /// The signature takes `Progress` or `Elicitation`.
+    pub streaming: bool,
+}
+
+/// Last path segment of a type, looking through one reference.
+pub fn type_name(ty: &Type) -> Option<(String, bool)> {
+    match ty {
+        Type::Reference(r) => type_name(&r.elem).map(|(n, _)| (n, true)),
+        Type::Path(p) if p.qself.is_none() => {
+            p.path.segments.last().map(|s| (s.ident.to_string(), false))
+        }
+        _ => None,
+    }
+}
+
+/// Is the type `Option<...>` (written with its usual name)?
+pub fn is_option(ty: &Type) -> bool {
+    matches!(type_name(ty), Some((n, false)) if n == "Option")
+}
+
+impl Params {
+    /// Classifies the parameters and strips our helper attributes from the signature.
+    pub fn parse(sig: &mut syn::Signature, what: &str) -> syn::Result<Self> {
+        let mut list = Vec::new();
+        let mut streaming = false;
+        for input in sig.inputs.iter_mut() {
+            let pt = match input {
+                FnArg::Receiver(r) => {
+                    return Err(syn::Error::new(
+                        r.span(),
+                        format!(
+                            "#[{what}] goes on a free function, not a method with `self`\n\
+                             hint: move the function out of the impl block; reach shared data \
+                             through `State<T>` or `&Ctx`"
+                        ),
+                    ));
+                }
+                FnArg::Typed(pt) => pt,
+            };
+            let mut arg_opts = None;
+            let mut inject = false;
+            let mut kept = Vec::new();
+            for attr in pt.attrs.drain(..) {
+                if attr.path().is_ident("arg") {
+                    let tokens = match &attr.meta {
+                        syn::Meta::List(l) => l.tokens.clone(),
+                        _ => TokenStream::new(),
+                    };
+                    arg_opts = Some((Options::parse(tokens)?, attr.span()));
+                } else if attr.path().is_ident("inject") {
+                    inject = true;
+                } else {
+                    kept.push(attr);
+                }
+            }
+            pt.attrs = kept;
+
+            let name = type_name(&pt.ty);
+            let (tname, is_ref) = name.clone().unwrap_or_default();
+            if inject || INJECTED.contains(&tname.as_str()) {
+                if let Some((_, span)) = arg_opts {
+                    return Err(syn::Error::new(
+                        span,
+                        "#[arg] describes a client argument; this parameter is injected by the runtime",
+                    ));
+                }
+                if STREAMING.contains(&tname.as_str()) {
+                    streaming = true;
+                }
+                if is_ref {
+                    if tname == "Ctx" {
+                        list.push(Param::CtxRef);
+                        continue;
+                    }
+                    return Err(syn::Error::new(
+                        pt.ty.span(),
+                        format!(
+                            "only the call context can be borrowed (`&Ctx`)\nhint: take `{tname}` by value"
+                        ),
+                    ));
+                }
+                list.push(Param::Injected { ty: pt.ty.clone() });
+                continue;
+            }
+            if tname == "Args" && !is_ref {
+                if let Some((_, span)) = arg_opts {
+                    return Err(syn::Error::new(
+                        span,
+                        "`Args<T>` is the whole argument object: describe its fields with doc comments on `T`",
+                    ));
+                }
+                list.push(Param::Whole { ty: pt.ty.clone() });
+                continue;
+            }
+            if let Type::Reference(r) = &*pt.ty {
+                return Err(syn::Error::new(
+                    r.span(),
+                    "a client argument must be an owned type (the arguments are deserialised from JSON)\n\
+                     hint: use `String` instead of `&str`, `Vec<T>` instead of `&[T]`",
+                ));
+            }
+            if let Type::ImplTrait(it) = &*pt.ty {
+                return Err(syn::Error::new(
+                    it.span(),
+                    "`impl Trait` cannot be a client argument: name a concrete type",
+                ));
+            }
+            let ident = match &*pt.pat {
+                Pat::Ident(pi) => pi.ident.clone(),
+                other => {
+                    return Err(syn::Error::new(
+                        other.span(),
+                        "a client argument needs a plain name (it becomes the JSON property)\n\
+                         hint: to destructure a whole struct use `Args(x): Args<T>`",
+                    ));
+                }
+            };
+            let mut arg = NamedArg {
+                wire_name: ident.to_string().trim_start_matches("r#").to_string(),
+                ident,
+                optional: is_option(&pt.ty),
+                ty: pt.ty.clone(),
+                description: None,
+                default: None,
+                header: false,
+                span: pt.span(),
+            };
+            if let Some((opts, _)) = arg_opts {
+                opts.check_known(
+                    "arg",
+                    &["desc", "description", "rename", "default", "header"],
+                )?;
+                arg.description = opts
+                    .string("desc")?
+                    .or(opts.string("description")?)
+                    .map(|s| s.value());
+                if let Some(r) = opts.string("rename")? {
+                    arg.wire_name = r.value();
+                }
+                arg.default = default_expr(&opts)?;
+                arg.header = opts.flag("header")?.map(|f| f.0).unwrap_or(false);
+            }
+            list.push(Param::Named(arg));
+        }
+
+        let wholes = list
+            .iter()
+            .filter(|p| matches!(p, Param::Whole { .. }))
+            .count();
+        let named = list.iter().any(|p| matches!(p, Param::Named(_)));
+        if wholes > 1 || (wholes == 1 && named) {
+            return Err(syn::Error::new(
+                sig.inputs.span(),
+                "`Args<T>` carries the whole argument object, so it must be the only client argument\n\
+                 hint: move the other arguments into `T`",
+            ));
+        }
+        Ok(Self { list, streaming })
+    }
+
+    /// The named (generated-struct) arguments.
+    pub fn named(&self) -> impl Iterator<Item = &NamedArg> {
+        self.list.iter().filter_map(|p| match p {
+            Param::Named(a) => Some(a),
+            _ => None,
+        })
+    }
+
+    /// The `Args<T>` parameter, if any.
+    pub fn whole(&self) -> Option<&Type> {
+        self.list.iter().find_map(|p| match p {
+            Param::Whole { ty, .. } => Some(&**ty),
+            _ => None,
+        })
+    }
+
+    /// Statements that build every injected parameter from `__ctx`, returning early with
+    /// `on_err(error)` when an extractor fails, and the expressions to call the function with.
+    pub fn call_args(
+        &self,
+        args_var: &Ident,
+        on_err: impl Fn(TokenStream) -> TokenStream,
+    ) -> (TokenStream, Vec<TokenStream>) {
+        let mut stmts = TokenStream::new();
+        let mut exprs = Vec::new();
+        for (i, p) in self.list.iter().enumerate() {
+            match p {
+                Param::CtxRef => exprs.push(quote!(&__ctx)),
+                Param::Injected { ty, .. } => {
+                    let v = format_ident!("__p{}", i);
+                    let err = on_err(quote!(e));
+                    stmts.extend(quote_spanned! {ty.span()=>
+                        let #v: #ty = match <#ty as ::musehub_mcp::FromCtx>::from_ctx(&__ctx) {
+                            ::core::result::Result::Ok(v) => v,
+                            ::core::result::Result::Err(e) => return #err,
+                        };
+                    });
+                    exprs.push(quote!(#v));
+                }
+                Param::Whole { .. } => exprs.push(quote!(::musehub_mcp::Args(#args_var))),
+                Param::Named(a) => {
+                    let id = &a.ident;
+                    exprs.push(quote!(#args_var.#id));
+                }
+            }
+        }
+        (stmts, exprs)
+    }
+
+    /// The generated argument struct's fields, with serde and schemars attributes.
+    pub fn struct_fields(&self) -> TokenStream {
+        let fields = self.named().map(|a| {
+            let id = &a.ident;
+            let ty = &a.ty;
+            let wire = LitStr::new(&a.wire_name, a.span);
+            let desc = a
+                .description
+                .as_ref()
+                .map(|d| quote!(#[schemars(description = #d)]));
+            let default = match (&a.default, a.optional) {
+                (Some(_), _) => {
+                    let f = default_fn_name(&a.ident);
+                    let f = f.to_string();
+                    quote!(#[serde(default = #f)])
+                }
+                (None, true) => quote!(#[serde(default)]),
+                (None, false) => quote!(),
+            };
+            let header = a
+                .header
+                .then(|| quote!(#[schemars(extend("x-mcp-header" = #wire))]));
+            quote_spanned! {a.span=>
+                #desc
+                #default
+                #header
+                #[serde(rename = #wire)]
+                #id: #ty,
+            }
+        });
+        quote!(#(#fields)*)
+    }
+
+    /// Functions supplying `#[arg(default = ...)]` values to serde.
+    pub fn default_fns(&self) -> TokenStream {
+        let fns = self.named().filter_map(|a| {
+            let expr = a.default.as_ref()?;
+            let f = default_fn_name(&a.ident);
+            let ty = &a.ty;
+            Some(quote_spanned! {expr.span()=>
+                fn #f() -> #ty { ::core::convert::Into::into(#expr) }
+            })
+        });
+        quote!(#(#fns)*)
+    }
+}
+
+fn default_fn_name(id: &Ident) -> Ident {
+    format_ident!("__default_{}", id)
+}
+
+/// `default = <expr>`: the expression is written as a string literal or as a plain literal.
+fn default_expr(opts: &Options) -> syn::Result<Option<syn::Expr>> {
+    // A string literal is kept as a string value; other literals (numbers, bools) as written.
+    match opts.string("default") {
+        Ok(Some(s)) => Ok(Some(syn::parse_quote!(#s))),
+        Ok(None) => Ok(None),
+        Err(_) => {
+            let tokens: TokenStream = opts.raw_value("default").unwrap_or_default();
+            syn::parse2(tokens).map(Some)
+        }
+    }
+}
+
+impl Options {
+    /// The raw expression of `key = expr`, for options that take any literal.
+    pub fn raw_value(&self, key: &str) -> Option<TokenStream> {
+        self.find(key).and_then(|m| match m {
+            syn::Meta::NameValue(nv) => {
+                let v = &nv.value;
+                Some(quote!(#v))
+            }
+            _ => None,
+        })
+    }
+}

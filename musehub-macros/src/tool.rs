@@ -1,0 +1,403 @@
+//! `#[tool]`: turns a free function into a registered MCP tool.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{ItemFn, ReturnType};
+
+use crate::attrs::{Options, doc_string, icons_tokens, opt_str};
+use crate::params::Params;
+
+const OPTIONS: &[&str] = &[
+    "name",
+    "title",
+    "description",
+    "read_only",
+    "destructive",
+    "idempotent",
+    "open_world",
+    "write",
+    "sse",
+    "icon",
+    "category",
+    "input_schema",
+];
+
+/// Checks a tool name against the 2025-11-25 naming rules (server/tools.mdx, "Tool names"):
+/// 1 to 128 characters of ASCII letters, digits, `_`, `-` and `.`.
+pub fn check_tool_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 128 {
+        return Err(format!(
+            "tool name `{name}` must be 1 to 128 characters long (it is {})",
+            name.len()
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+    {
+        return Err(format!(
+            "tool name `{name}` contains `{c}`\nhint: tool names may use ASCII letters, digits, `_`, `-` and `.` only"
+        ));
+    }
+    Ok(())
+}
+
+/// Expands `#[tool(attr)] item`.
+pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
+    let opts = Options::parse(attr)?;
+    opts.check_known("tool", OPTIONS)?;
+    let mut func: ItemFn = syn::parse2(item)?;
+    reject_generics(&func, "tool")?;
+
+    let fn_name = func.sig.ident.clone();
+    let name_lit = opts.string("name")?;
+    let name = name_lit
+        .as_ref()
+        .map(|s| s.value())
+        .unwrap_or_else(|| fn_name.to_string().trim_start_matches("r#").to_string());
+    let name_span = name_lit
+        .as_ref()
+        .map(|s| s.span())
+        .unwrap_or(fn_name.span());
+    check_tool_name(&name).map_err(|m| syn::Error::new(name_span, m))?;
+
+    let description = match opts.string("description")? {
+        Some(d) => d.value(),
+        None => doc_string(&func.attrs).ok_or_else(|| {
+            syn::Error::new(
+                fn_name.span(),
+                "a tool needs a description: clients show it to the model\n\
+                 hint: add a `///` doc comment or `description = \"...\"`",
+            )
+        })?,
+    };
+    let title = opts.string("title")?.map(|s| s.value());
+    let category = opts.string("category")?.map(|s| s.value());
+
+    let read_only = opts.flag("read_only")?;
+    let write = opts.flag("write")?;
+    if let (Some((true, _)), Some((true, span))) = (read_only, write) {
+        return Err(syn::Error::new(
+            span,
+            "a tool cannot be both `read_only` and `write`\nhint: `write` means the tool changes data and needs an authenticated caller",
+        ));
+    }
+    let read_only_v = read_only.map(|f| f.0).unwrap_or(false);
+    let destructive = opts.flag("destructive")?;
+    if let (true, Some((true, span))) = (read_only_v, destructive) {
+        return Err(syn::Error::new(
+            span,
+            "a read-only tool cannot be destructive",
+        ));
+    }
+    // Spec defaults (server/tools.mdx, ToolAnnotations) unless the tool is read-only, which
+    // makes it neither destructive nor state-changing, hence idempotent.
+    let destructive_v = destructive.map(|f| f.0).unwrap_or(!read_only_v);
+    let idempotent_v = opts.flag("idempotent")?.map(|f| f.0).unwrap_or(read_only_v);
+    let open_world_v = opts.flag("open_world")?.map(|f| f.0).unwrap_or(false);
+    let write_v = write.map(|f| f.0).unwrap_or(false);
+    let icons = icons_tokens(&opts.icons()?);
+
+    let params = Params::parse(&mut func.sig, "tool")?;
+    let sse_v = opts.flag("sse")?.map(|f| f.0).unwrap_or(false) || params.streaming;
+
+    let ret_ty = match &func.sig.output {
+        ReturnType::Default => quote!(()),
+        ReturnType::Type(_, ty) => {
+            if let syn::Type::ImplTrait(it) = &**ty {
+                return Err(syn::Error::new(
+                    it.span(),
+                    "a tool must name its return type (it decides the output schema)\n\
+                     hint: return `String`, `Json<T>`, `Vec<Content>` or `Result<_, ToolError>`",
+                ));
+            }
+            quote!(#ty)
+        }
+    };
+
+    let args_var = format_ident!("__args");
+    let (args_ty, args_struct, schema_ty) = match params.whole() {
+        Some(whole) => {
+            let inner = quote!(<#whole as ::musehub_mcp::__private::WholeArgs>::Inner);
+            (inner.clone(), quote!(), inner)
+        }
+        None => {
+            let fields = params.struct_fields();
+            let defaults = params.default_fns();
+            let struct_ty = quote!(__ToolArgs);
+            (
+                struct_ty.clone(),
+                quote! {
+                    #defaults
+                    #[derive(::musehub_mcp::__private::serde::Deserialize, ::musehub_mcp::schemars::JsonSchema)]
+                    #[serde(crate = "::musehub_mcp::__private::serde")]
+                    #[schemars(crate = "::musehub_mcp::schemars")]
+                    #[allow(non_camel_case_types, dead_code)]
+                    struct __ToolArgs { #fields }
+                },
+                struct_ty,
+            )
+        }
+    };
+
+    let (extract, call_exprs) = params.call_args(&args_var, |e| {
+        quote!(::musehub_mcp::IntoToolResult::into_tool_result(
+            ::core::result::Result::<(), ::musehub_mcp::ToolError>::Err(#e)
+        ))
+    });
+    let call = if func.sig.asyncness.is_some() {
+        quote_spanned! {fn_name.span()=>
+            ::musehub_mcp::__private::require_send(#fn_name(#(#call_exprs),*)).await
+        }
+    } else {
+        quote!(#fn_name(#(#call_exprs),*))
+    };
+
+    let input_schema = match opts.path("input_schema")? {
+        Some(p) => quote!(::musehub_mcp::__private::InputSchema::Verbatim(#p)),
+        None => quote!(::musehub_mcp::__private::InputSchema::Derived(
+            __input_schema
+        )),
+    };
+    let title_t = opt_str(title.as_deref());
+    let category_t = opt_str(category.as_deref());
+    let fn_name_str = fn_name.to_string();
+    let sets = tool_sets(&name, write_v, sse_v, fn_name.span());
+
+    Ok(quote! {
+        #func
+
+        #[doc(hidden)]
+        const _: () = {
+            #args_struct
+
+            fn __input_schema(g: &mut ::musehub_mcp::schemars::SchemaGenerator) -> ::musehub_mcp::schemars::Schema {
+                g.root_schema_for::<#schema_ty>()
+            }
+
+            fn __output_schema(g: &mut ::musehub_mcp::schemars::SchemaGenerator) -> ::core::option::Option<::musehub_mcp::schemars::Schema> {
+                <#ret_ty as ::musehub_mcp::IntoToolResult>::output_schema(g)
+            }
+
+            fn __handler(
+                __ctx: ::musehub_mcp::Ctx,
+                __raw: ::musehub_mcp::__private::RawArguments,
+            ) -> ::musehub_mcp::__private::BoxFuture<'static, ::musehub_mcp::CallToolResult> {
+                ::std::boxed::Box::pin(async move {
+                    let #args_var: #args_ty = match ::musehub_mcp::__private::parse_arguments(__raw) {
+                        ::core::result::Result::Ok(v) => v,
+                        ::core::result::Result::Err(e) => return e,
+                    };
+                    #extract
+                    ::musehub_mcp::IntoToolResult::into_tool_result(#call)
+                })
+            }
+
+            ::musehub_mcp::__private::inventory::submit! {
+                ::musehub_mcp::__private::ToolDef {
+                    name: #name,
+                    title: #title_t,
+                    description: #description,
+                    read_only: #read_only_v,
+                    destructive: #destructive_v,
+                    idempotent: #idempotent_v,
+                    open_world: #open_world_v,
+                    write: #write_v,
+                    sse: #sse_v,
+                    category: #category_t,
+                    icons: #icons,
+                    input_schema: #input_schema,
+                    output_schema: __output_schema,
+                    handler: __handler,
+                    location: ::musehub_mcp::__private::SourceLocation {
+                        crate_name: ::core::env!("CARGO_PKG_NAME"),
+                        module: ::core::module_path!(),
+                        file: ::core::file!(),
+                        line: ::core::line!(),
+                        function: #fn_name_str,
+                    },
+                }
+            }
+
+            #sets
+        };
+    })
+}
+
+/// Adds the tool's name to the write-tool and SSE-tool distributed slices, so the transport can
+/// check membership without a hand-written list.
+fn tool_sets(name: &str, write: bool, sse: bool, span: Span) -> TokenStream {
+    let mut out = TokenStream::new();
+    if write {
+        out.extend(quote_spanned! {span=>
+            #[::musehub_mcp::__private::linkme::distributed_slice(::musehub_mcp::WRITE_TOOLS)]
+            #[linkme(crate = ::musehub_mcp::__private::linkme)]
+            static __WRITE_TOOL: &str = #name;
+        });
+    }
+    if sse {
+        out.extend(quote_spanned! {span=>
+            #[::musehub_mcp::__private::linkme::distributed_slice(::musehub_mcp::SSE_TOOLS)]
+            #[linkme(crate = ::musehub_mcp::__private::linkme)]
+            static __SSE_TOOL: &str = #name;
+        });
+    }
+    out
+}
+
+/// Registered items are called through plain function pointers, so they cannot be generic.
+pub fn reject_generics(func: &ItemFn, what: &str) -> syn::Result<()> {
+    if !func.sig.generics.params.is_empty() {
+        return Err(syn::Error::new(
+            func.sig.generics.span(),
+            format!(
+                "a #[{what}] function cannot be generic: the registry calls it through a plain function pointer"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand_str(attr: TokenStream, item: TokenStream) -> String {
+        expand(attr, item).expect("expands").to_string()
+    }
+
+    #[test]
+    fn plain_arguments_become_a_generated_struct() {
+        let out = expand_str(
+            quote!(read_only, title = "Echo"),
+            quote! {
+                /// Echo the message.
+                async fn echo(ctx: &Ctx, #[arg(desc = "What to say")] message: String, times: Option<u32>) -> String { message }
+            },
+        );
+        assert!(out.contains("struct __ToolArgs"), "{out}");
+        assert!(
+            out.contains("# [schemars (description = \"What to say\")]"),
+            "{out}"
+        );
+        assert!(
+            out.contains("# [serde (rename = \"message\")] message : String"),
+            "{out}"
+        );
+        assert!(out.contains("# [serde (default)]"), "{out}");
+        assert!(out.contains("name : \"echo\""), "{out}");
+        assert!(out.contains("description : \"Echo the message.\""), "{out}");
+        assert!(out.contains("read_only : true"), "{out}");
+        assert!(out.contains("destructive : false"), "{out}");
+        assert!(out.contains("idempotent : true"), "{out}");
+        assert!(
+            out.contains("title : :: core :: option :: Option :: Some (\"Echo\")"),
+            "{out}"
+        );
+        // `#[arg]` is consumed: the emitted function must compile without it.
+        assert!(!out.contains("# [arg"), "{out}");
+        assert!(out.contains("& __ctx"), "{out}");
+    }
+
+    #[test]
+    fn write_and_streaming_tools_join_their_slices() {
+        let out = expand_str(
+            quote!(write, name = "musehub.create"),
+            quote! {
+                /// Create.
+                async fn create(progress: Progress, Args(a): Args<CreateRepo>) -> Result<Json<Repo>, ToolError> { todo!() }
+            },
+        );
+        assert!(out.contains("WRITE_TOOLS"), "{out}");
+        assert!(out.contains("SSE_TOOLS"), "{out}");
+        assert!(out.contains("WholeArgs"), "{out}");
+        assert!(!out.contains("struct __ToolArgs"), "{out}");
+        assert!(out.contains("write : true"), "{out}");
+        assert!(out.contains("destructive : true"), "{out}");
+    }
+
+    #[test]
+    fn verbatim_input_schema_is_referenced() {
+        let out = expand_str(
+            quote!(input_schema = my_schema),
+            quote! {
+                /// Raw.
+                fn raw(Args(v): Args<serde_json::Value>) -> String { String::new() }
+            },
+        );
+        assert!(out.contains("InputSchema :: Verbatim (my_schema)"), "{out}");
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        let err = |attr, item| expand(attr, item).err().expect("error").to_string();
+        assert!(
+            err(
+                quote!(colour = "red"),
+                quote!(
+                    /// d
+                    fn f() {}
+                )
+            )
+            .contains("unknown #[tool] option `colour`")
+        );
+        assert!(
+            err(
+                quote!(name = "has space"),
+                quote!(
+                    /// d
+                    fn f() {}
+                )
+            )
+            .contains("contains ` `")
+        );
+        assert!(
+            err(
+                quote!(),
+                quote!(
+                    fn f() {}
+                )
+            )
+            .contains("needs a description")
+        );
+        assert!(
+            err(
+                quote!(),
+                quote!(
+                    /// d
+                    fn f(&self) {}
+                )
+            )
+            .contains("not a method")
+        );
+        assert!(
+            err(
+                quote!(read_only, write),
+                quote!(
+                    /// d
+                    fn f() {}
+                )
+            )
+            .contains("both `read_only` and `write`")
+        );
+        assert!(
+            err(
+                quote!(),
+                quote!(
+                    /// d
+                    fn f(s: &str) {}
+                )
+            )
+            .contains("owned type")
+        );
+    }
+
+    #[test]
+    fn tool_names_follow_the_spec() {
+        assert!(check_tool_name("musehub_search.repos-v2").is_ok());
+        assert!(check_tool_name("").is_err());
+        assert!(check_tool_name(&"a".repeat(129)).is_err());
+        assert!(check_tool_name("a/b").is_err());
+    }
+}

@@ -1,0 +1,104 @@
+//! Every limit and timeout the runtime applies, with its default. Nothing is hard-coded
+//! elsewhere: a server reads these from its own configuration (TOML, environment, flags).
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Server settings. `Default` gives the documented defaults.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Items per page of `tools/list`, `resources/list`, `resources/templates/list` and
+    /// `prompts/list`. Default 100.
+    pub page_size: usize,
+    /// Largest accepted request body, in bytes (413 above). Default 4 MiB.
+    pub max_body_bytes: usize,
+    /// Most concurrent sessions; past it `initialize` gets 503 with `Retry-After`. Default 10,000.
+    pub max_sessions: usize,
+    /// A session unused for this long is ended. Default 30 minutes.
+    #[serde(with = "secs")]
+    pub session_idle_timeout: Duration,
+    /// How often the sweeper looks for idle sessions. Default 30 s.
+    #[serde(with = "secs")]
+    pub session_sweep_interval: Duration,
+    /// Interval of SSE keep-alive comments. Default 15 s.
+    #[serde(with = "secs")]
+    pub sse_heartbeat: Duration,
+    /// The `retry` (ms) sent in SSE priming events: how long a client waits before reconnecting.
+    /// Default 1,000 ms.
+    pub sse_retry_ms: u64,
+    /// Events kept per SSE stream for `Last-Event-ID` replay. Default 1,000.
+    pub sse_replay_events: usize,
+    /// Messages a running request may queue towards its response stream before it waits.
+    /// Default 64.
+    pub request_queue: usize,
+    /// How long a tool waits for the client's answer to an elicitation. Default 300 s.
+    #[serde(with = "secs")]
+    pub elicitation_timeout: Duration,
+    /// Origins allowed besides localhost (`MUSEHUB_ALLOWED_ORIGINS`, comma-separated).
+    /// `*` allows any. Default: none.
+    pub allowed_origins: Vec<String>,
+    /// Hosts allowed in the `Host` header besides loopback names (DNS-rebinding protection).
+    /// `*` allows any. Default: none.
+    pub allowed_hosts: Vec<String>,
+    /// Deadline for in-flight calls on graceful shutdown. Default 10 s.
+    #[serde(with = "secs")]
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            page_size: 100,
+            max_body_bytes: 4 * 1024 * 1024,
+            max_sessions: 10_000,
+            session_idle_timeout: Duration::from_secs(30 * 60),
+            session_sweep_interval: Duration::from_secs(30),
+            sse_heartbeat: Duration::from_secs(15),
+            sse_retry_ms: 1_000,
+            sse_replay_events: 1_000,
+            request_queue: 64,
+            elicitation_timeout: Duration::from_secs(300),
+            allowed_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Adds origins from `MUSEHUB_ALLOWED_ORIGINS` (comma-separated), if set.
+    pub fn with_env(mut self) -> Self {
+        if let Ok(v) = std::env::var("MUSEHUB_ALLOWED_ORIGINS") {
+            self.allowed_origins.extend(
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from),
+            );
+        }
+        if let Ok(v) = std::env::var("MUSEHUB_ALLOWED_HOSTS") {
+            self.allowed_hosts.extend(
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from),
+            );
+        }
+        self
+    }
+}
+
+mod secs {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        f64::deserialize(d).and_then(|s| {
+            Duration::try_from_secs_f64(s)
+                .map_err(|_| serde::de::Error::custom("expected a non-negative number of seconds"))
+        })
+    }
+}

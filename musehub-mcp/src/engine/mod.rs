@@ -1,0 +1,604 @@
+//! The protocol engine: negotiates `initialize` and dispatches every MCP method to the
+//! registry. Transports (HTTP, stdio) decode messages, hand them here, and carry the results
+//! and any messages a call emits on the way back.
+
+pub mod lists;
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures::FutureExt;
+use serde_json::{Map, Value, json};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ServerConfig;
+use crate::context::{Caller, Ctx, CtxInner, Outgoing, StateMap};
+use crate::error::McpError;
+use crate::protocol::jsonrpc::{Notification, Request, RequestId, ResultBody, encode_message};
+use crate::protocol::types::LogLevel;
+use crate::protocol::version::ProtocolVersion;
+use crate::registry::{Completion, CompletionDef, Registry, RegistryError};
+use crate::session::{Session, SessionStore};
+use lists::Lists;
+
+/// Name, version and the rest of what `initialize` tells clients about the server.
+#[derive(Debug, Clone)]
+pub struct ServerInfo {
+    /// `serverInfo.name`.
+    pub name: String,
+    /// `serverInfo.version`.
+    pub version: String,
+    /// `serverInfo.title`.
+    pub title: Option<String>,
+    /// `instructions` for the model.
+    pub instructions: Option<String>,
+}
+
+/// A built server: registry, lists, sessions, shared state and settings. Shared by every
+/// transport through an `Arc`.
+pub struct Server {
+    pub(crate) info: ServerInfo,
+    pub(crate) config: ServerConfig,
+    pub(crate) registry: &'static Registry,
+    pub(crate) lists: Lists,
+    pub(crate) sessions: SessionStore,
+    pub(crate) state: Arc<StateMap>,
+    capabilities: Value,
+}
+
+/// Configures and builds a [`Server`].
+pub struct ServerBuilder {
+    info: ServerInfo,
+    config: ServerConfig,
+    state: StateMap,
+}
+
+impl ServerBuilder {
+    /// The server's display title.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.info.title = Some(title.into());
+        self
+    }
+    /// The server's version (defaults to this crate's).
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.info.version = version.into();
+        self
+    }
+    /// Instructions sent to the client in `initialize`.
+    pub fn instructions(mut self, text: impl Into<String>) -> Self {
+        self.info.instructions = Some(text.into());
+        self
+    }
+    /// Replaces the settings.
+    pub fn config(mut self, config: ServerConfig) -> Self {
+        self.config = config;
+        self
+    }
+    /// Registers shared state, extracted in tools with `State<T>`.
+    pub fn state<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.state.insert(value);
+        self
+    }
+    /// Builds the registry (once per process) and the server around it. Fails on duplicate
+    /// names or unusable schemas, naming the declarations at fault.
+    pub fn build(self) -> Result<Arc<Server>, RegistryError> {
+        let registry = Registry::global().map_err(Clone::clone)?;
+        let lists = Lists::build(registry, self.config.page_size);
+        let capabilities = capabilities(registry);
+        Ok(Arc::new(Server {
+            info: self.info,
+            sessions: SessionStore::new(
+                self.config.max_sessions,
+                self.config.session_idle_timeout,
+                self.config.sse_replay_events,
+            ),
+            config: self.config,
+            registry,
+            lists,
+            state: Arc::new(self.state),
+            capabilities,
+        }))
+    }
+}
+
+fn capabilities(registry: &Registry) -> Value {
+    let mut caps = Map::new();
+    if !registry.tools.is_empty() {
+        caps.insert("tools".into(), json!({ "listChanged": true }));
+    }
+    if !registry.resources.is_empty() || !registry.templates.is_empty() {
+        caps.insert(
+            "resources".into(),
+            json!({ "subscribe": true, "listChanged": true }),
+        );
+    }
+    if !registry.prompts.is_empty() {
+        caps.insert("prompts".into(), json!({ "listChanged": true }));
+    }
+    caps.insert("logging".into(), json!({}));
+    let has_completions = registry
+        .prompts
+        .iter()
+        .any(|p| !p.def.completions.is_empty())
+        || registry
+            .templates
+            .iter()
+            .any(|t| !t.def.completions.is_empty());
+    if has_completions {
+        caps.insert("completions".into(), json!({}));
+    }
+    Value::Object(caps)
+}
+
+/// What the transport knows about one incoming request.
+pub struct CallEnv {
+    /// The session, in the handshake era.
+    pub session: Option<Arc<Session>>,
+    /// Who calls.
+    pub caller: Caller,
+    /// The revision the request is served under.
+    pub protocol_version: ProtocolVersion,
+    /// The client's capabilities.
+    pub client_capabilities: Arc<Value>,
+    /// The request's own stream back to the client, when the transport has one.
+    pub outbound: Option<mpsc::Sender<Outgoing>>,
+    /// Fires when the request is cancelled.
+    pub cancel: CancellationToken,
+}
+
+/// The JSON-RPC code for a request cancelled by the client (`notifications/cancelled`); the
+/// client ignores this response (basic/utilities/cancellation.mdx).
+pub const REQUEST_CANCELLED: i64 = -32800;
+
+impl Server {
+    /// Starts configuring a server named `name`.
+    pub fn builder(name: impl Into<String>) -> ServerBuilder {
+        ServerBuilder {
+            info: ServerInfo {
+                name: name.into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                title: None,
+                instructions: None,
+            },
+            config: ServerConfig::default(),
+            state: StateMap::default(),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// The registry served.
+    pub fn registry(&self) -> &'static Registry {
+        self.registry
+    }
+
+    /// The live sessions.
+    pub fn sessions(&self) -> &SessionStore {
+        &self.sessions
+    }
+
+    /// Server name, version, title and instructions.
+    pub fn info(&self) -> &ServerInfo {
+        &self.info
+    }
+
+    /// The capabilities advertised in `initialize`, derived from what is registered.
+    pub fn capabilities(&self) -> &Value {
+        &self.capabilities
+    }
+
+    /// Answers an `initialize`: the negotiated revision and the result object. The caller
+    /// (the transport) creates the session.
+    pub fn negotiate(
+        &self,
+        params: Option<&Map<String, Value>>,
+    ) -> Result<(ProtocolVersion, Value), McpError> {
+        let params = params.ok_or_else(|| McpError::invalid_params("initialize needs params"))?;
+        let requested = params
+            .get("protocolVersion")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                McpError::invalid_params("initialize needs a string `protocolVersion`")
+            })?;
+        if !params.get("capabilities").is_some_and(Value::is_object) {
+            return Err(McpError::invalid_params(
+                "initialize needs a `capabilities` object",
+            ));
+        }
+        // Lifecycle, "Version Negotiation": answer the client's revision when we speak it,
+        // otherwise the latest we support.
+        let version = requested.parse().unwrap_or(ProtocolVersion::LATEST);
+        let mut info = Map::new();
+        info.insert("name".into(), self.info.name.clone().into());
+        info.insert("version".into(), self.info.version.clone().into());
+        if let Some(t) = &self.info.title {
+            info.insert("title".into(), t.clone().into());
+        }
+        let mut result = Map::new();
+        result.insert("protocolVersion".into(), version.as_str().into());
+        result.insert("capabilities".into(), self.capabilities.clone());
+        result.insert("serverInfo".into(), Value::Object(info));
+        if let Some(i) = &self.info.instructions {
+            result.insert("instructions".into(), i.clone().into());
+        }
+        Ok((version, Value::Object(result)))
+    }
+
+    /// Serves one request (anything but `initialize`).
+    pub async fn handle_request(
+        self: &Arc<Self>,
+        req: Request,
+        env: CallEnv,
+    ) -> Result<ResultBody, McpError> {
+        let params = req.params;
+        match req.method.as_str() {
+            "ping" => Ok(json!({}).into()),
+            "tools/list" => self.lists.tools.page(cursor(&params)?).map(ResultBody::Raw),
+            "resources/list" => self
+                .lists
+                .resources
+                .page(cursor(&params)?)
+                .map(ResultBody::Raw),
+            "resources/templates/list" => self
+                .lists
+                .templates
+                .page(cursor(&params)?)
+                .map(ResultBody::Raw),
+            "prompts/list" => self
+                .lists
+                .prompts
+                .page(cursor(&params)?)
+                .map(ResultBody::Raw),
+            "tools/call" => self.call_tool(req.id, params, env).await,
+            "resources/read" => self.read_resource(req.id, params, env).await,
+            "resources/subscribe" | "resources/unsubscribe" => {
+                let uri = string_param(&params, "uri")?;
+                let session = env
+                    .session
+                    .as_ref()
+                    .ok_or_else(|| McpError::invalid_request("subscriptions need a session"))?;
+                if req.method == "resources/subscribe" {
+                    session.subscribe(uri);
+                } else {
+                    session.unsubscribe(uri);
+                }
+                Ok(json!({}).into())
+            }
+            "prompts/get" => self.get_prompt(req.id, params, env).await,
+            "completion/complete" => self.complete(req.id, params, env).await,
+            "logging/setLevel" => {
+                let level: LogLevel = params
+                    .as_ref()
+                    .and_then(|p| p.get("level"))
+                    .cloned()
+                    .and_then(|l| serde_json::from_value(l).ok())
+                    .ok_or_else(|| McpError::invalid_params("`level` must be one of debug, info, notice, warning, error, critical, alert, emergency"))?;
+                if let Some(s) = &env.session {
+                    s.set_log_level(level);
+                }
+                Ok(json!({}).into())
+            }
+            "initialize" => Err(McpError::invalid_request(
+                "the session is already initialized",
+            )),
+            other => Err(McpError::method_not_found(other)),
+        }
+    }
+
+    /// Handles a client notification.
+    pub fn handle_notification(&self, n: &Notification, session: Option<&Arc<Session>>) {
+        match n.method.as_str() {
+            "notifications/initialized" => {
+                if let Some(s) = session {
+                    s.mark_initialized();
+                }
+            }
+            "notifications/cancelled" => {
+                let id = n.params.as_ref().and_then(|p| p.get("requestId"));
+                if let (Some(s), Some(id)) = (session, id) {
+                    s.cancel_request(id);
+                }
+            }
+            // Progress from the client, roots changes and unknown notifications need no action;
+            // JSON-RPC forbids answering a notification, even with an error.
+            _ => {}
+        }
+    }
+
+    fn ctx(&self, id: RequestId, params: &Option<Map<String, Value>>, env: CallEnv) -> Ctx {
+        let progress_token = params
+            .as_ref()
+            .and_then(|p| p.get("_meta"))
+            .and_then(|m| m.get("progressToken"))
+            .filter(|t| t.is_string() || t.is_number())
+            .cloned();
+        Ctx {
+            inner: Arc::new(CtxInner {
+                request_id: Some(id),
+                caller: env.caller,
+                protocol_version: env.protocol_version,
+                client_capabilities: env.client_capabilities,
+                session: env.session,
+                progress_token,
+                cancel: env.cancel,
+                outbound: env.outbound,
+                state: self.state.clone(),
+                elicitation_timeout: self.config.elicitation_timeout,
+            }),
+        }
+    }
+
+    async fn call_tool(
+        self: &Arc<Self>,
+        id: RequestId,
+        mut params: Option<Map<String, Value>>,
+        env: CallEnv,
+    ) -> Result<ResultBody, McpError> {
+        let name = string_param(&params, "name")?.to_string();
+        let Some(entry) = self.registry.tool(&name) else {
+            return Err(McpError::invalid_params(format!(
+                "Unknown tool: {}",
+                crate::util::truncate(&name, 128)
+            )));
+        };
+        let arguments = match params.as_mut().and_then(|p| p.remove("arguments")) {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(m)) => Some(m),
+            Some(_) => return Err(McpError::invalid_params("`arguments` must be an object")),
+        };
+        let cancel = env.cancel.clone();
+        let ctx = self.ctx(id, &params, env);
+        let args_value = Value::Object(arguments.clone().unwrap_or_default());
+        if let Some(err) = entry.validator.iter_errors(&args_value).next() {
+            let path = err.instance_path().to_string();
+            let field = if path.is_empty() {
+                "arguments".to_string()
+            } else {
+                format!("`{}`", path.trim_start_matches('/').replace('/', "."))
+            };
+            let message = format!("invalid argument {field}: {err}");
+            return Ok(to_result(
+                crate::ToolError::invalid_argument(message).into_result(),
+                false,
+            ));
+        }
+        let fut = AssertUnwindSafe((entry.def.handler)(ctx, arguments)).catch_unwind();
+        let outcome = tokio::select! {
+            r = fut => r,
+            _ = cancel.cancelled() => return Err(McpError::new(REQUEST_CANCELLED, "Request cancelled")),
+        };
+        match outcome {
+            Ok(result) => Ok(to_result(result, entry.wraps_output)),
+            Err(panic) => {
+                tracing::error!(tool = %name, panic = %panic_message(&panic), "tool panicked");
+                Err(McpError::internal(format!(
+                    "tool `{name}` failed unexpectedly"
+                )))
+            }
+        }
+    }
+
+    async fn read_resource(
+        self: &Arc<Self>,
+        id: RequestId,
+        params: Option<Map<String, Value>>,
+        env: CallEnv,
+    ) -> Result<ResultBody, McpError> {
+        let uri = string_param(&params, "uri")?.to_string();
+        let (def, vars) = if let Some(r) = self.registry.resource(&uri) {
+            (r.def, HashMap::new())
+        } else if let Some((t, vars)) = self.registry.match_template(&uri) {
+            (t.def, vars)
+        } else {
+            return Err(McpError::resource_not_found(&uri));
+        };
+        let ctx = self.ctx(id, &params, env);
+        let fut = AssertUnwindSafe((def.handler)(ctx, uri.clone(), vars)).catch_unwind();
+        match fut.await {
+            Ok(Ok(contents)) => Ok(json!({ "contents": contents }).into()),
+            Ok(Err(e)) => Err(e),
+            Err(panic) => {
+                tracing::error!(uri = %uri, panic = %panic_message(&panic), "resource panicked");
+                Err(McpError::internal("the resource failed unexpectedly"))
+            }
+        }
+    }
+
+    async fn get_prompt(
+        self: &Arc<Self>,
+        id: RequestId,
+        params: Option<Map<String, Value>>,
+        env: CallEnv,
+    ) -> Result<ResultBody, McpError> {
+        let name = string_param(&params, "name")?.to_string();
+        let entry = self.registry.prompt(&name).ok_or_else(|| {
+            McpError::invalid_params(format!(
+                "Unknown prompt: {}",
+                crate::util::truncate(&name, 128)
+            ))
+        })?;
+        let mut args = HashMap::new();
+        if let Some(a) = params.as_ref().and_then(|p| p.get("arguments")) {
+            let obj = a.as_object().ok_or_else(|| {
+                McpError::invalid_params("`arguments` must be an object of strings")
+            })?;
+            for (k, v) in obj {
+                let s = v.as_str().ok_or_else(|| {
+                    McpError::invalid_params(format!(
+                        "argument `{}` must be a string",
+                        crate::util::truncate(k, 64)
+                    ))
+                })?;
+                args.insert(k.clone(), s.to_string());
+            }
+        }
+        let ctx = self.ctx(id, &params, env);
+        let fut = AssertUnwindSafe((entry.def.handler)(ctx, args)).catch_unwind();
+        match fut.await {
+            Ok(Ok(result)) => serde_json::to_value(result)
+                .map(ResultBody::from)
+                .map_err(|e| McpError::internal(e.to_string())),
+            Ok(Err(e)) => Err(e),
+            Err(panic) => {
+                tracing::error!(prompt = %name, panic = %panic_message(&panic), "prompt panicked");
+                Err(McpError::internal("the prompt failed unexpectedly"))
+            }
+        }
+    }
+
+    async fn complete(
+        self: &Arc<Self>,
+        id: RequestId,
+        params: Option<Map<String, Value>>,
+        env: CallEnv,
+    ) -> Result<ResultBody, McpError> {
+        let p = params
+            .as_ref()
+            .ok_or_else(|| McpError::invalid_params("completion/complete needs params"))?;
+        let reference = p
+            .get("ref")
+            .ok_or_else(|| McpError::invalid_params("missing `ref`"))?;
+        let argument = p
+            .get("argument")
+            .ok_or_else(|| McpError::invalid_params("missing `argument`"))?;
+        let arg_name = argument
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| McpError::invalid_params("missing `argument.name`"))?;
+        let value = argument.get("value").and_then(Value::as_str).unwrap_or("");
+        let hooks: &[CompletionDef] = match reference.get("type").and_then(Value::as_str) {
+            Some("ref/prompt") => {
+                let name = reference.get("name").and_then(Value::as_str).unwrap_or("");
+                self.registry
+                    .prompt(name)
+                    .ok_or_else(|| {
+                        McpError::invalid_params(format!(
+                            "Unknown prompt: {}",
+                            crate::util::truncate(name, 128)
+                        ))
+                    })?
+                    .def
+                    .completions
+            }
+            Some("ref/resource") => {
+                let uri = reference.get("uri").and_then(Value::as_str).unwrap_or("");
+                match self.registry.templates.iter().find(|t| t.def.uri == uri) {
+                    Some(t) => t.def.completions,
+                    None => match self.registry.resource(uri) {
+                        Some(r) => r.def.completions,
+                        None => {
+                            return Err(McpError::invalid_params(
+                                "unknown resource template in `ref.uri`",
+                            ));
+                        }
+                    },
+                }
+            }
+            _ => {
+                return Err(McpError::invalid_params(
+                    "`ref.type` must be ref/prompt or ref/resource",
+                ));
+            }
+        };
+        let context: HashMap<String, String> = p
+            .get("context")
+            .and_then(|c| c.get("arguments"))
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut values = match hooks.iter().find(|h| h.argument == arg_name) {
+            Some(hook) => {
+                let req = Completion {
+                    argument: arg_name.to_string(),
+                    value: value.to_string(),
+                    context,
+                    ctx: self.ctx(id, &params, env),
+                };
+                (hook.handler)(req).await
+            }
+            None => Vec::new(),
+        };
+        // The spec caps a completion response at 100 values (server/utilities/completion.mdx).
+        let total = values.len();
+        values.truncate(100);
+        Ok(
+            json!({ "completion": { "values": values, "total": total, "hasMore": total > 100 } })
+                .into(),
+        )
+    }
+
+    /// Tells every session subscribed to `uri` that it changed (`notifications/resources/updated`).
+    pub fn notify_resource_updated(&self, uri: &str) {
+        let msg = encode_message(
+            None,
+            "notifications/resources/updated",
+            &json!({ "uri": uri }),
+        );
+        for s in self.sessions.all() {
+            if s.is_subscribed(uri) {
+                s.standalone().push(msg.clone());
+            }
+        }
+    }
+
+    /// Tells every session that a list changed: `kind` is `tools`, `resources` or `prompts`.
+    pub fn notify_list_changed(&self, kind: &str) {
+        let msg = encode_message(
+            None,
+            &format!("notifications/{kind}/list_changed"),
+            &json!({}),
+        );
+        for s in self.sessions.all() {
+            s.standalone().push(msg.clone());
+        }
+    }
+}
+
+fn to_result(mut result: crate::protocol::types::CallToolResult, wraps_output: bool) -> ResultBody {
+    if wraps_output
+        && !result.is_error
+        && let Some(v) = result.structured_content.take()
+    {
+        result.structured_content = Some(json!({ "result": v }));
+    }
+    match serde_json::to_value(&result) {
+        Ok(v) => ResultBody::Value(v),
+        Err(_) => ResultBody::Value(json!({"content": [], "isError": true})),
+    }
+}
+
+fn cursor(params: &Option<Map<String, Value>>) -> Result<Option<&str>, McpError> {
+    match params.as_ref().and_then(|p| p.get("cursor")) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(McpError::invalid_params("`cursor` must be a string")),
+    }
+}
+
+fn string_param<'a>(
+    params: &'a Option<Map<String, Value>>,
+    key: &str,
+) -> Result<&'a str, McpError> {
+    params
+        .as_ref()
+        .and_then(|p| p.get(key))
+        .and_then(Value::as_str)
+        .ok_or_else(|| McpError::invalid_params(format!("missing string parameter `{key}`")))
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic".into())
+}

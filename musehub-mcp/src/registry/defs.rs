@@ -1,0 +1,205 @@
+//! The static definitions the macros emit: one `inventory` entry per tool, resource or
+//! prompt. They hold only `'static` data and function pointers, so they cost nothing until the
+//! registry is built.
+
+use std::collections::HashMap;
+
+use futures::future::BoxFuture;
+use schemars::{Schema, SchemaGenerator};
+use serde_json::Value;
+
+use crate::context::Ctx;
+use crate::error::McpError;
+use crate::protocol::types::{CallToolResult, GetPromptResult, ResourceContents};
+
+/// Where an item was declared, for duplicate reports and the docs manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct SourceLocation {
+    /// The declaring crate (`CARGO_PKG_NAME`).
+    pub crate_name: &'static str,
+    /// The module path.
+    pub module: &'static str,
+    /// The source file.
+    pub file: &'static str,
+    /// The line of the attribute.
+    pub line: u32,
+    /// The Rust function's name.
+    pub function: &'static str,
+}
+
+impl std::fmt::Display for SourceLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}::{} ({}:{})",
+            self.module, self.function, self.file, self.line
+        )
+    }
+}
+
+/// An icon (2025-11-25 `Icon`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Icon {
+    /// URL or data URI.
+    pub src: &'static str,
+    /// MIME type.
+    pub mime_type: Option<&'static str>,
+    /// Sizes such as `48x48`.
+    pub sizes: &'static [&'static str],
+    /// `light` or `dark`.
+    pub theme: Option<&'static str>,
+}
+
+/// The raw `arguments` object of a `tools/call`.
+pub type RawArguments = Option<serde_json::Map<String, Value>>;
+
+/// A tool's generated entry point.
+pub type ToolHandler = fn(Ctx, RawArguments) -> BoxFuture<'static, CallToolResult>;
+
+/// Where a tool's input schema comes from.
+#[derive(Clone, Copy)]
+pub enum InputSchema {
+    /// Generated from the argument type, then normalised.
+    Derived(fn(&mut SchemaGenerator) -> Schema),
+    /// Supplied by the tool author and served exactly as given.
+    Verbatim(fn() -> Value),
+}
+
+/// A `#[tool]`.
+pub struct ToolDef {
+    /// Wire name.
+    pub name: &'static str,
+    /// Human title.
+    pub title: Option<&'static str>,
+    /// Description.
+    pub description: &'static str,
+    /// `readOnlyHint`.
+    pub read_only: bool,
+    /// `destructiveHint`.
+    pub destructive: bool,
+    /// `idempotentHint`.
+    pub idempotent: bool,
+    /// `openWorldHint`.
+    pub open_world: bool,
+    /// Needs an authenticated caller.
+    pub write: bool,
+    /// May stream messages before its result.
+    pub sse: bool,
+    /// Docs group.
+    pub category: Option<&'static str>,
+    /// Icons.
+    pub icons: &'static [Icon],
+    /// Input schema source.
+    pub input_schema: InputSchema,
+    /// Output schema, when the return type has a stable shape (`Json<T>`).
+    pub output_schema: fn(&mut SchemaGenerator) -> Option<Schema>,
+    /// Entry point.
+    pub handler: ToolHandler,
+    /// Declaration site.
+    pub location: SourceLocation,
+}
+
+/// Variables matched from a resource template.
+pub type TemplateVars = HashMap<String, String>;
+
+/// A resource's generated entry point: context, the concrete URI and its variables.
+pub type ResourceHandler =
+    fn(Ctx, String, TemplateVars) -> BoxFuture<'static, Result<Vec<ResourceContents>, McpError>>;
+
+/// A `#[resource]`: static when `is_template` is false.
+pub struct ResourceDef {
+    /// URI or URI template.
+    pub uri: &'static str,
+    /// True when the URI has `{variables}`.
+    pub is_template: bool,
+    /// Name.
+    pub name: &'static str,
+    /// Title.
+    pub title: Option<&'static str>,
+    /// Description.
+    pub description: Option<&'static str>,
+    /// MIME type.
+    pub mime_type: Option<&'static str>,
+    /// Icons.
+    pub icons: &'static [Icon],
+    /// Entry point.
+    pub handler: ResourceHandler,
+    /// Completion hooks for template variables.
+    pub completions: &'static [CompletionDef],
+    /// Declaration site.
+    pub location: SourceLocation,
+}
+
+/// The arguments of a `prompts/get`, all strings on the wire.
+pub type PromptArguments = HashMap<String, String>;
+
+/// A prompt's generated entry point.
+pub type PromptHandler =
+    fn(Ctx, PromptArguments) -> BoxFuture<'static, Result<GetPromptResult, McpError>>;
+
+/// One prompt argument.
+#[derive(Debug, Clone, Copy)]
+pub struct PromptArgDef {
+    /// Name.
+    pub name: &'static str,
+    /// Description.
+    pub description: Option<&'static str>,
+    /// Required unless declared `Option`.
+    pub required: bool,
+}
+
+/// A `#[prompt]`.
+pub struct PromptDef {
+    /// Name.
+    pub name: &'static str,
+    /// Title.
+    pub title: Option<&'static str>,
+    /// Description.
+    pub description: &'static str,
+    /// Icons.
+    pub icons: &'static [Icon],
+    /// Arguments in declaration order.
+    pub arguments: &'static [PromptArgDef],
+    /// Entry point.
+    pub handler: PromptHandler,
+    /// Completion hooks for arguments.
+    pub completions: &'static [CompletionDef],
+    /// Declaration site.
+    pub location: SourceLocation,
+}
+
+/// What a completion hook receives (server/utilities/completion.mdx).
+#[derive(Clone)]
+pub struct Completion {
+    /// The argument or variable being completed.
+    pub argument: String,
+    /// What the user typed so far.
+    pub value: String,
+    /// Values already chosen for the other arguments (`context.arguments`).
+    pub context: HashMap<String, String>,
+    /// The call context (caller, state).
+    pub ctx: Ctx,
+}
+
+/// A completion hook: `async fn(Completion) -> Vec<String>`.
+pub type CompletionHandler = fn(Completion) -> BoxFuture<'static, Vec<String>>;
+
+/// A completion hook bound to one argument.
+pub struct CompletionDef {
+    /// Argument or template variable name.
+    pub argument: &'static str,
+    /// The hook.
+    pub handler: CompletionHandler,
+}
+
+inventory::collect!(ToolDef);
+inventory::collect!(ResourceDef);
+inventory::collect!(PromptDef);
+
+/// Names of the tools declared `write` (authenticated callers only), gathered at link time.
+#[linkme::distributed_slice]
+pub static WRITE_TOOLS: [&'static str];
+
+/// Names of the tools that may stream messages before their result, gathered at link time.
+#[linkme::distributed_slice]
+pub static SSE_TOOLS: [&'static str];

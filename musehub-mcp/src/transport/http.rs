@@ -1,0 +1,808 @@
+//! Streamable HTTP (basic/transports.mdx of 2025-11-25): `POST`, `GET` and `DELETE` on one
+//! endpoint, for every handshake-era revision.
+//!
+//! - `POST` answers `application/json` unless the call sends something before its result
+//!   (progress, a log message, an elicitation or sampling request); only then does the
+//!   response become `text/event-stream`. Plain JSON is the fast path and the common case.
+//! - Every SSE stream is a resumable event log ([`crate::session::events`]): the request
+//!   runs in its own task, so a dropped connection loses nothing, and `GET` with
+//!   `Last-Event-ID` picks the stream up where the client left it.
+//! - Guards run cheapest first: Host (421), Origin (403), method-specific headers (405, 406,
+//!   415), body size (413), JSON (400), protocol version (400), session (400/404).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use bytes::Bytes;
+use futures::Stream;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::context::{Caller, Outgoing};
+use crate::engine::{CallEnv, Server};
+use crate::error::McpError;
+use crate::protocol::jsonrpc::{
+    self, Message, Request as RpcRequest, encode_error_without_id, encode_response,
+};
+use crate::protocol::version::ProtocolVersion;
+use crate::session::Session;
+use crate::session::events::{EventStream, Read, parse_event_id};
+
+/// The session header (basic/transports.mdx, "Session Management").
+pub const SESSION_HEADER: &str = "mcp-session-id";
+/// The protocol revision header.
+pub const VERSION_HEADER: &str = "mcp-protocol-version";
+/// The resumption header.
+pub const LAST_EVENT_ID: &str = "last-event-id";
+
+/// JSON-RPC code for transport-level rejections (the code the official SDKs use).
+const TRANSPORT_ERROR: i64 = -32000;
+/// JSON-RPC code for an unknown or expired session (as the official SDKs).
+const SESSION_NOT_FOUND: i64 = -32001;
+
+/// The `/mcp` router for a server. Build it once; it holds no per-request state.
+pub fn router(server: Arc<Server>) -> Router {
+    spawn_sweeper(&server);
+    Router::new().route("/mcp", any(mcp)).with_state(server)
+}
+
+/// Serves `/mcp` on `addr` until Ctrl-C or SIGTERM, then shuts down gracefully.
+pub async fn serve(server: Arc<Server>, addr: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    serve_listener(server, listener, shutdown_signal()).await
+}
+
+/// Serves any router built on this server (for example with docs routes added) on a bound
+/// listener until `shutdown` resolves.
+pub async fn serve_listener(
+    server: Arc<Server>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_router(server.clone(), router(server), listener, shutdown).await
+}
+
+/// Serves a custom router (it must include [`router`]'s routes) with TCP_NODELAY and graceful
+/// shutdown: stop accepting, let in-flight calls finish within the configured grace period,
+/// then end every session so open streams close.
+pub async fn serve_router(
+    server: Arc<Server>,
+    app: Router,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    // Nagle's algorithm plus delayed ACKs stalls small keep-alive responses by ~40 ms.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
+    let grace = server.config.shutdown_grace;
+    let weak = Arc::downgrade(&server);
+    drop(server);
+    let signal = async move {
+        shutdown.await;
+        tracing::info!("shutting down: no new connections; closing streams");
+        if let Some(s) = weak.upgrade() {
+            // SSE streams never end on their own; closing the sessions ends them so the
+            // server can drain. Calls already running finish: their tasks are independent.
+            tokio::spawn(async move {
+                tokio::time::sleep(grace).await;
+                s.sessions.clear();
+            });
+        }
+    };
+    axum::serve(listener, app)
+        .with_graceful_shutdown(signal)
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+fn spawn_sweeper(server: &Arc<Server>) {
+    let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let weak: Weak<Server> = Arc::downgrade(server);
+    let every = server
+        .config
+        .session_sweep_interval
+        .max(Duration::from_millis(10));
+    handle.spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(server) = weak.upgrade() else { break };
+            let n = server.sessions.sweep();
+            if n > 0 {
+                tracing::debug!(expired = n, "idle sessions ended");
+            }
+        }
+    });
+}
+
+/// A JSON-RPC error response with an HTTP status.
+fn rpc_error(status: StatusCode, id: Option<&Value>, error: McpError) -> Response {
+    let body = match id {
+        Some(id) => encode_response(id, &Err(error)),
+        None => encode_error_without_id(&error),
+    };
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn transport_error(status: StatusCode, message: &str) -> Response {
+    rpc_error(status, None, McpError::new(TRANSPORT_ERROR, message))
+}
+
+async fn mcp(State(server): State<Arc<Server>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    if let Err(r) = check_host(&server, &parts.headers, &parts.uri) {
+        return r;
+    }
+    if let Err(r) = check_origin(&server, &parts.headers) {
+        return r;
+    }
+    match parts.method {
+        Method::POST => post(server, parts.headers, body).await,
+        Method::GET => get(server, &parts.headers),
+        Method::DELETE => delete(server, &parts.headers),
+        _ => {
+            let mut r = transport_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Method not allowed: use POST, GET or DELETE",
+            );
+            r.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
+            r
+        }
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "::1")
+}
+
+/// Splits `host[:port]`, keeping IPv6 brackets.
+fn hostname(authority: &str) -> &str {
+    if authority.starts_with('[') {
+        return authority.split_inclusive(']').next().unwrap_or(authority);
+    }
+    authority
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or(authority)
+}
+
+/// DNS-rebinding protection (basic/transports.mdx, "Security Warning"): a browser tricked into
+/// resolving an attacker's name to loopback still sends the attacker's name in `Host`.
+#[allow(clippy::result_large_err)]
+fn check_host(server: &Server, headers: &HeaderMap, uri: &http::Uri) -> Result<(), Response> {
+    let authority = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()));
+    let Some(authority) = authority else {
+        return Err(transport_error(
+            StatusCode::MISDIRECTED_REQUEST,
+            "Invalid Host header: missing",
+        ));
+    };
+    let host = hostname(authority).to_ascii_lowercase();
+    let allowed = is_loopback_host(&host)
+        || server.config.allowed_hosts.iter().any(|a| {
+            a == "*" || a.eq_ignore_ascii_case(&host) || a.eq_ignore_ascii_case(authority)
+        });
+    if allowed {
+        Ok(())
+    } else {
+        Err(transport_error(
+            StatusCode::MISDIRECTED_REQUEST,
+            "Invalid Host header: this server only answers to its configured host names",
+        ))
+    }
+}
+
+/// Origin validation: browsers send `Origin` on cross-site requests; only localhost and the
+/// configured allow-list may call.
+#[allow(clippy::result_large_err)]
+fn check_origin(server: &Server, headers: &HeaderMap) -> Result<(), Response> {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let origin = origin.to_str().unwrap_or("");
+    let host = origin
+        .split_once("://")
+        .map(|(_, rest)| hostname(rest.split('/').next().unwrap_or(rest)))
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let allowed = is_loopback_host(&host)
+        || server
+            .config
+            .allowed_origins
+            .iter()
+            .any(|a| a == "*" || a.eq_ignore_ascii_case(origin));
+    if allowed {
+        Ok(())
+    } else {
+        Err(transport_error(
+            StatusCode::FORBIDDEN,
+            "Forbidden: this Origin is not allowed",
+        ))
+    }
+}
+
+/// Does the `Accept` header admit `wanted` (`type/subtype`), counting wildcards?
+fn accepts(headers: &HeaderMap, wanted: &str) -> bool {
+    let (wt, _) = wanted.split_once('/').unwrap_or((wanted, ""));
+    headers.get_all(header::ACCEPT).iter().any(|v| {
+        v.to_str().unwrap_or("").split(',').any(|item| {
+            let mt = item
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            mt == wanted || mt == "*/*" || mt == format!("{wt}/*")
+        })
+    })
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Validates `MCP-Protocol-Version`: any revision we speak is accepted, even one other than
+/// the session's (clients may send an older one); absent means 2025-03-26
+/// (basic/transports.mdx, "Protocol Version Header").
+#[allow(clippy::result_large_err)]
+fn check_version_header(headers: &HeaderMap) -> Result<(), Response> {
+    let Some(v) = headers.get(VERSION_HEADER) else {
+        return Ok(());
+    };
+    match v
+        .to_str()
+        .ok()
+        .and_then(|s| s.parse::<ProtocolVersion>().ok())
+    {
+        Some(_) => Ok(()),
+        None => {
+            let supported: Vec<&str> = ProtocolVersion::HANDSHAKE
+                .iter()
+                .map(|v| v.as_str())
+                .collect();
+            Err(transport_error(
+                StatusCode::BAD_REQUEST,
+                &format!(
+                    "Bad Request: unsupported MCP-Protocol-Version (supported: {})",
+                    supported.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+/// Looks up the session named by `Mcp-Session-Id`: 400 when missing, 404 when unknown or
+/// expired (the client then starts a new session).
+#[allow(clippy::result_large_err)]
+fn session_of(server: &Server, headers: &HeaderMap) -> Result<Arc<Session>, Response> {
+    let Some(id) = header_str(headers, SESSION_HEADER) else {
+        return Err(transport_error(
+            StatusCode::BAD_REQUEST,
+            "Bad Request: Mcp-Session-Id header is required",
+        ));
+    };
+    match server.sessions.get(id) {
+        Some(s) => {
+            s.touch();
+            Ok(s)
+        }
+        None => Err(rpc_error(
+            StatusCode::NOT_FOUND,
+            None,
+            McpError::new(SESSION_NOT_FOUND, "Session not found"),
+        )),
+    }
+}
+
+async fn post(server: Arc<Server>, headers: HeaderMap, body: Body) -> Response {
+    if !(accepts(&headers, "application/json") && accepts(&headers, "text/event-stream")) {
+        return transport_error(
+            StatusCode::NOT_ACCEPTABLE,
+            "Not Acceptable: the client must accept both application/json and text/event-stream",
+        );
+    }
+    let json_body = header_str(&headers, header::CONTENT_TYPE.as_str())
+        .and_then(|ct| ct.split(';').next())
+        .is_some_and(|mt| mt.trim().eq_ignore_ascii_case("application/json"));
+    if !json_body {
+        return transport_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported Media Type: Content-Type must be application/json",
+        );
+    }
+    let limit = server.config.max_body_bytes;
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => {
+            return transport_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("Payload Too Large: the body exceeds {limit} bytes"),
+            );
+        }
+    };
+    let value: Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            return rpc_error(
+                StatusCode::BAD_REQUEST,
+                None,
+                McpError::parse_error(format!("Parse error: {e}")),
+            );
+        }
+    };
+    if let Err(r) = check_version_header(&headers) {
+        return r;
+    }
+
+    if let Value::Array(items) = value {
+        return post_batch(server, &headers, items).await;
+    }
+    let message = match jsonrpc::classify(value) {
+        Ok(m) => m,
+        Err(rej) => return rpc_error(StatusCode::BAD_REQUEST, rej.id.as_ref(), rej.error),
+    };
+    if let Message::Request(req) = &message
+        && req.method == "initialize"
+    {
+        return initialize(&server, req);
+    }
+    let session = match session_of(&server, &headers) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match message {
+        Message::Request(req) => request(server, session, req).await,
+        Message::Notification(n) => {
+            server.handle_notification(&n, Some(&session));
+            StatusCode::ACCEPTED.into_response()
+        }
+        Message::Response { id, outcome } => {
+            if !session.resolve_request(&id, outcome) {
+                tracing::debug!(id = %id, "response to no pending request ignored");
+            }
+            StatusCode::ACCEPTED.into_response()
+        }
+    }
+}
+
+fn initialize(server: &Arc<Server>, req: &RpcRequest) -> Response {
+    let (version, result) = match server.negotiate(req.params.as_ref()) {
+        Ok(x) => x,
+        Err(e) => return rpc_error(StatusCode::BAD_REQUEST, Some(&req.id), e),
+    };
+    let params = req.params.as_ref();
+    let caps = params
+        .and_then(|p| p.get("capabilities"))
+        .cloned()
+        .unwrap_or_default();
+    let info = params
+        .and_then(|p| p.get("clientInfo"))
+        .cloned()
+        .unwrap_or_default();
+    let session = match server.sessions.create(version, caps, info, None) {
+        Ok(s) => s,
+        Err(e) => {
+            let mut r = transport_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &format!("Service Unavailable: {e}; retry later"),
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            return r;
+        }
+    };
+    tracing::debug!(session = %session.id(), version = %version, "session created");
+    let body = encode_response(&req.id, &Ok(result.into()));
+    let mut r = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(session.id()) {
+        r.headers_mut().insert(SESSION_HEADER, v);
+    }
+    r
+}
+
+fn env(
+    session: &Arc<Session>,
+    outbound: Option<mpsc::Sender<Outgoing>>,
+    cancel: tokio_util::sync::CancellationToken,
+) -> CallEnv {
+    CallEnv {
+        session: Some(session.clone()),
+        caller: Caller::anonymous(),
+        protocol_version: session.protocol_version,
+        client_capabilities: session.client_capabilities.clone(),
+        outbound,
+        cancel,
+    }
+}
+
+/// Runs one request in its own task and answers with JSON, or with SSE once the call sends
+/// anything before its result.
+async fn request(server: Arc<Server>, session: Arc<Session>, req: RpcRequest) -> Response {
+    let (tx, mut rx) = mpsc::channel(server.config.request_queue.max(1));
+    let id = req.id.clone();
+    let cancel = session.start_request(&id);
+    let task_session = session.clone();
+    let task_server = server.clone();
+    let final_tx = tx.clone();
+    tokio::spawn(async move {
+        let call_env = env(&task_session, Some(tx), cancel);
+        let outcome = task_server.handle_request(req, call_env).await;
+        task_session.finish_request(&id);
+        let _ = final_tx
+            .send(Outgoing::Final(encode_response(&id, &outcome)))
+            .await;
+    });
+
+    let first = match rx.recv().await {
+        Some(Outgoing::Final(bytes)) => {
+            return (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                bytes,
+            )
+                .into_response();
+        }
+        Some(first) => first,
+        None => {
+            return rpc_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                None,
+                McpError::internal("the request ended without a response"),
+            );
+        }
+    };
+    // The call is streaming: its events go to a resumable log that outlives this connection.
+    let stream = session.open_stream();
+    let primed = session.protocol_version.has_sse_priming();
+    let reader = stream.claim_reader();
+    let pump_stream = stream.clone();
+    tokio::spawn(async move {
+        let mut next = Some(first);
+        loop {
+            let msg = match next.take() {
+                Some(m) => m,
+                None => match rx.recv().await {
+                    Some(m) => m,
+                    None => break,
+                },
+            };
+            match msg {
+                Outgoing::Message(b) => {
+                    pump_stream.push(b);
+                }
+                Outgoing::Final(b) => {
+                    pump_stream.push(b);
+                    break;
+                }
+                // Only a client that got a priming event id can come back for the rest.
+                Outgoing::CloseStream if primed => pump_stream.disconnect_readers(),
+                Outgoing::CloseStream => {}
+            }
+        }
+        pump_stream.finish();
+    });
+    sse_response(&server, &session, stream, 0, reader, primed)
+}
+
+async fn post_batch(server: Arc<Server>, headers: &HeaderMap, items: Vec<Value>) -> Response {
+    if items.is_empty() {
+        return rpc_error(
+            StatusCode::BAD_REQUEST,
+            None,
+            McpError::invalid_request("an empty batch is not a valid request"),
+        );
+    }
+    let session = match session_of(&server, headers) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !session.protocol_version.allows_batches() {
+        return rpc_error(
+            StatusCode::BAD_REQUEST,
+            None,
+            McpError::invalid_request(format!(
+                "JSON-RPC batches are not part of protocol revision {}",
+                session.protocol_version
+            )),
+        );
+    }
+    let mut calls = Vec::new();
+    let mut out: Vec<Bytes> = Vec::new();
+    for item in items {
+        match jsonrpc::classify(item) {
+            Ok(Message::Request(req)) if req.method == "initialize" => out.push(encode_response(
+                &req.id,
+                &Err(McpError::invalid_request(
+                    "initialize cannot be part of a batch",
+                )),
+            )),
+            Ok(Message::Request(req)) => {
+                let server = server.clone();
+                let session = session.clone();
+                calls.push(async move {
+                    let id = req.id.clone();
+                    let cancel = session.start_request(&id);
+                    let outcome = server
+                        .handle_request(req, env(&session, None, cancel))
+                        .await;
+                    session.finish_request(&id);
+                    encode_response(&id, &outcome)
+                });
+            }
+            Ok(Message::Notification(n)) => server.handle_notification(&n, Some(&session)),
+            Ok(Message::Response { id, outcome }) => {
+                session.resolve_request(&id, outcome);
+            }
+            Err(rej) => out.push(match rej.id {
+                Some(id) => encode_response(&id, &Err(rej.error)),
+                None => encode_error_without_id(&rej.error),
+            }),
+        }
+    }
+    out.extend(futures::future::join_all(calls).await);
+    if out.is_empty() {
+        return StatusCode::ACCEPTED.into_response();
+    }
+    let mut body = Vec::with_capacity(out.iter().map(|b| b.len() + 1).sum::<usize>() + 2);
+    body.push(b'[');
+    for (i, b) in out.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(b);
+    }
+    body.push(b']');
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+fn get(server: Arc<Server>, headers: &HeaderMap) -> Response {
+    if !accepts(headers, "text/event-stream") {
+        let mut r = transport_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Method Not Allowed: GET opens the server-to-client stream and needs Accept: text/event-stream",
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
+        return r;
+    }
+    if let Err(r) = check_version_header(headers) {
+        return r;
+    }
+    let session = match session_of(&server, headers) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let primed = session.protocol_version.has_sse_priming();
+    match header_str(headers, LAST_EVENT_ID) {
+        Some(last) => {
+            let Some((stream_id, seq)) = parse_event_id(last) else {
+                return transport_error(
+                    StatusCode::BAD_REQUEST,
+                    "Bad Request: malformed Last-Event-ID",
+                );
+            };
+            let Some(stream) = session.stream(stream_id) else {
+                return transport_error(
+                    StatusCode::BAD_REQUEST,
+                    "Bad Request: Last-Event-ID names no stream of this session",
+                );
+            };
+            let reader = stream.claim_reader();
+            sse_response(&server, &session, stream, seq, reader, false)
+        }
+        None => {
+            let stream = session.standalone().clone();
+            let reader = stream.claim_reader();
+            let from = stream.next_seq().saturating_sub(1);
+            sse_response(&server, &session, stream, from, reader, primed)
+        }
+    }
+}
+
+fn delete(server: Arc<Server>, headers: &HeaderMap) -> Response {
+    let session = match session_of(&server, headers) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    server.sessions.remove(session.id());
+    tracing::debug!(session = %session.id(), "session deleted by client");
+    StatusCode::OK.into_response()
+}
+
+fn sse_response(
+    server: &Arc<Server>,
+    session: &Arc<Session>,
+    stream: Arc<EventStream>,
+    after: u64,
+    reader: u64,
+    primed: bool,
+) -> Response {
+    let body = Body::from_stream(sse_frames(
+        stream,
+        after,
+        reader,
+        primed.then_some(server.config.sse_retry_ms),
+        server.config.sse_heartbeat,
+        session.closed().clone(),
+    ));
+    let mut r = Response::new(body);
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(v) = HeaderValue::from_str(session.id()) {
+        h.insert(SESSION_HEADER, v);
+    }
+    r
+}
+
+/// Formats one stored event as an SSE frame.
+fn frame(stream: &EventStream, seq: u64, data: &[u8]) -> Bytes {
+    let id = stream.event_id(seq);
+    let mut out = Vec::with_capacity(data.len() + id.len() + 32);
+    out.extend_from_slice(b"event: message\nid: ");
+    out.extend_from_slice(id.as_bytes());
+    out.extend_from_slice(b"\ndata: ");
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\n\n");
+    Bytes::from(out)
+}
+
+struct Reader {
+    stream: Arc<EventStream>,
+    cursor: u64,
+    generation: u64,
+    tick: tokio::sync::watch::Receiver<u64>,
+    queued: std::collections::VecDeque<Bytes>,
+    heartbeat: Duration,
+    closed: tokio_util::sync::CancellationToken,
+    done: bool,
+}
+
+/// The frames of one SSE connection: an optional priming event (an id and empty data, with
+/// `retry`), then the stream's events after `after`, live, with keep-alive comments, until
+/// the stream finishes, a newer connection takes over, or the session ends.
+fn sse_frames(
+    stream: Arc<EventStream>,
+    after: u64,
+    generation: u64,
+    retry_ms: Option<u64>,
+    heartbeat: Duration,
+    closed: tokio_util::sync::CancellationToken,
+) -> impl Stream<Item = Result<Bytes, Infallible>> + Send {
+    let mut queued = std::collections::VecDeque::new();
+    if let Some(ms) = retry_ms {
+        queued.push_back(Bytes::from(format!(
+            "id: {}\nretry: {ms}\ndata: \n\n",
+            stream.event_id(after)
+        )));
+    }
+    let reader = Reader {
+        tick: stream.subscribe(),
+        stream,
+        cursor: after,
+        generation,
+        queued,
+        heartbeat,
+        closed,
+        done: false,
+    };
+    futures::stream::unfold(reader, |mut r| async move {
+        loop {
+            if let Some(b) = r.queued.pop_front() {
+                return Some((Ok(b), r));
+            }
+            if r.done || !r.stream.is_current_reader(r.generation) {
+                return None;
+            }
+            r.tick.borrow_and_update();
+            match r.stream.read_after(r.cursor) {
+                Read::Events(events) if !events.is_empty() => {
+                    for (seq, data) in events {
+                        r.cursor = seq;
+                        r.queued.push_back(frame(&r.stream, seq, &data));
+                    }
+                    continue;
+                }
+                Read::Finished => {
+                    r.done = true;
+                    continue;
+                }
+                Read::Lost => {
+                    // The client fell too far behind the bounded log: resume from the oldest
+                    // event still kept rather than fail the stream.
+                    tracing::warn!(stream = %r.stream.id(), "events lost to the replay bound");
+                    r.cursor = r.stream.first_seq().saturating_sub(1);
+                    continue;
+                }
+                Read::Events(_) => {}
+            }
+            tokio::select! {
+                changed = r.tick.changed() => {
+                    if changed.is_err() {
+                        r.done = true;
+                    }
+                }
+                _ = tokio::time::sleep(r.heartbeat) => {
+                    return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), r));
+                }
+                _ = r.closed.cancelled() => {
+                    r.done = true;
+                }
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostnames_drop_ports_and_keep_brackets() {
+        assert_eq!(hostname("localhost:8080"), "localhost");
+        assert_eq!(hostname("[::1]:3000"), "[::1]");
+        assert_eq!(hostname("example.com"), "example.com");
+    }
+
+    #[test]
+    fn accept_matches_wildcards() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("application/json, text/*;q=0.5"),
+        );
+        assert!(accepts(&h, "application/json"));
+        assert!(accepts(&h, "text/event-stream"));
+        h.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+        assert!(!accepts(&h, "text/event-stream"));
+    }
+}

@@ -1,0 +1,4 @@
+//! Transports: Streamable HTTP on axum, and stdio.
+
+pub mod http;
+pub mod stdio;

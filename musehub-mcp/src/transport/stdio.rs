@@ -1,0 +1,210 @@
+//! The stdio transport (basic/transports.mdx, "stdio"): one JSON-RPC message per line on
+//! stdin and stdout; logs go to stderr. Requests run concurrently; everything a call sends
+//! (progress, log messages, elicitation requests, the response) is written as its own line.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::{Mutex, mpsc};
+
+use crate::context::{Caller, Outgoing};
+use crate::engine::{CallEnv, Server};
+use crate::error::McpError;
+use crate::protocol::jsonrpc::{self, Message, encode_error_without_id, encode_response};
+use crate::protocol::version::ProtocolVersion;
+use crate::session::Session;
+
+/// Serves the process's stdin and stdout until stdin closes.
+pub async fn serve_stdio(server: Arc<Server>) -> std::io::Result<()> {
+    serve_io(server, tokio::io::stdin(), tokio::io::stdout()).await
+}
+
+/// Serves any line-oriented byte pipe pair (used by tests with in-memory pipes).
+pub async fn serve_io<R, W>(server: Arc<Server>, input: R, output: W) -> std::io::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let (out_tx, mut out_rx) = mpsc::channel::<Bytes>(server.config.request_queue.max(1));
+    let writer = tokio::spawn(async move {
+        let mut output = output;
+        while let Some(line) = out_rx.recv().await {
+            if output.write_all(&line).await.is_err() || output.write_all(b"\n").await.is_err() {
+                break;
+            }
+            let _ = output.flush().await;
+        }
+    });
+    let session: Arc<Mutex<Option<Arc<Session>>>> = Arc::new(Mutex::new(None));
+    let limit = server.config.max_body_bytes;
+    let mut lines = BufReader::new(input);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        // Read at most one byte past the limit so an endless line cannot exhaust memory.
+        let n = (&mut lines)
+            .take(limit as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .await?;
+        if n == 0 {
+            break;
+        }
+        if buf.len() > limit && !buf.ends_with(b"\n") {
+            let _ = out_tx
+                .send(encode_error_without_id(&McpError::invalid_request(
+                    format!("message exceeds {limit} bytes"),
+                )))
+                .await;
+            // Skip the rest of the oversized line.
+            loop {
+                buf.clear();
+                let n = (&mut lines)
+                    .take(64 * 1024)
+                    .read_until(b'\n', &mut buf)
+                    .await?;
+                if n == 0 || buf.ends_with(b"\n") {
+                    break;
+                }
+            }
+            continue;
+        }
+        let line = String::from_utf8_lossy(&buf);
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let value: Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = out_tx
+                    .send(encode_error_without_id(&McpError::parse_error(format!(
+                        "Parse error: {e}"
+                    ))))
+                    .await;
+                continue;
+            }
+        };
+        handle_line(&server, &session, &out_tx, value).await;
+    }
+    drop(out_tx);
+    let _ = writer.await;
+    if let Some(s) = session.lock().await.take() {
+        server.sessions.remove(s.id());
+    }
+    Ok(())
+}
+
+async fn handle_line(
+    server: &Arc<Server>,
+    session: &Arc<Mutex<Option<Arc<Session>>>>,
+    out: &mpsc::Sender<Bytes>,
+    value: Value,
+) {
+    if value.is_array() {
+        let _ = out
+            .send(encode_error_without_id(&McpError::invalid_request(
+                "batches are not supported on stdio",
+            )))
+            .await;
+        return;
+    }
+    let message = match jsonrpc::classify(value) {
+        Ok(m) => m,
+        Err(rej) => {
+            let bytes = match rej.id {
+                Some(id) => encode_response(&id, &Err(rej.error)),
+                None => encode_error_without_id(&rej.error),
+            };
+            let _ = out.send(bytes).await;
+            return;
+        }
+    };
+    let current = session.lock().await.clone();
+    match message {
+        Message::Request(req) if req.method == "initialize" => {
+            let bytes = match server.negotiate(req.params.as_ref()) {
+                Ok((version, result)) => {
+                    let p = req.params.as_ref();
+                    let caps = p
+                        .and_then(|p| p.get("capabilities"))
+                        .cloned()
+                        .unwrap_or_default();
+                    let info = p
+                        .and_then(|p| p.get("clientInfo"))
+                        .cloned()
+                        .unwrap_or_default();
+                    match server.sessions.create(version, caps, info, None) {
+                        Ok(s) => {
+                            if let Some(old) = session.lock().await.replace(s) {
+                                server.sessions.remove(old.id());
+                            }
+                            encode_response(&req.id, &Ok(result.into()))
+                        }
+                        Err(e) => encode_response(&req.id, &Err(McpError::internal(e.to_string()))),
+                    }
+                }
+                Err(e) => encode_response(&req.id, &Err(e)),
+            };
+            let _ = out.send(bytes).await;
+        }
+        Message::Request(req) => {
+            let (tx, mut rx) = mpsc::channel(server.config.request_queue.max(1));
+            let cancel = match &current {
+                Some(s) => s.start_request(&req.id),
+                None => tokio_util::sync::CancellationToken::new(),
+            };
+            let env = CallEnv {
+                protocol_version: current
+                    .as_ref()
+                    .map(|s| s.protocol_version)
+                    .unwrap_or(ProtocolVersion::LATEST),
+                client_capabilities: current
+                    .as_ref()
+                    .map(|s| s.client_capabilities.clone())
+                    .unwrap_or_default(),
+                session: current.clone(),
+                caller: Caller::anonymous(),
+                outbound: Some(tx),
+                cancel,
+            };
+            let server = server.clone();
+            let final_tx = env.outbound.clone();
+            // One forwarder per call keeps its messages and its response in order.
+            let forward_out = out.clone();
+            tokio::spawn(async move {
+                while let Some(msg) = rx.recv().await {
+                    match msg {
+                        Outgoing::Message(b) => {
+                            let _ = forward_out.send(b).await;
+                        }
+                        Outgoing::Final(b) => {
+                            let _ = forward_out.send(b).await;
+                            break;
+                        }
+                        Outgoing::CloseStream => {}
+                    }
+                }
+            });
+            tokio::spawn(async move {
+                let id = req.id.clone();
+                let outcome = server.handle_request(req, env).await;
+                if let Some(s) = &current {
+                    s.finish_request(&id);
+                }
+                if let Some(tx) = final_tx {
+                    let _ = tx
+                        .send(Outgoing::Final(encode_response(&id, &outcome)))
+                        .await;
+                }
+            });
+        }
+        Message::Notification(n) => server.handle_notification(&n, current.as_ref()),
+        Message::Response { id, outcome } => {
+            if let Some(s) = &current {
+                s.resolve_request(&id, outcome);
+            }
+        }
+    }
+}
