@@ -299,6 +299,19 @@ impl Params {
         quote!(#(#fields)*)
     }
 
+    /// Assertions, spanned on each argument's type, that it can be a client argument: the
+    /// failure names the type and lists what else a parameter may be.
+    pub fn type_checks(&self) -> TokenStream {
+        let checks = self.named().map(|a| {
+            let ty = &a.ty;
+            quote_spanned! {ty.span()=> ::musehub_mcp::__private::assert_schema_arg::<#ty>(); }
+        });
+        quote! {
+            #[allow(dead_code)]
+            fn __check_argument_types() { #(#checks)* }
+        }
+    }
+
     /// Functions supplying `#[arg(default = ...)]` values to serde.
     pub fn default_fns(&self) -> TokenStream {
         let fns = self.named().filter_map(|a| {

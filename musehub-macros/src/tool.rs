@@ -125,10 +125,12 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
         None => {
             let fields = params.struct_fields();
             let defaults = params.default_fns();
+            let checks = params.type_checks();
             let struct_ty = quote!(__ToolArgs);
             (
                 struct_ty.clone(),
                 quote! {
+                    #checks
                     #defaults
                     #[derive(::musehub_mcp::__private::serde::Deserialize, ::musehub_mcp::schemars::JsonSchema)]
                     #[serde(crate = "::musehub_mcp::__private::serde")]

@@ -308,6 +308,19 @@ impl PromptArg for Option<String> {
     }
 }
 
+/// A type that can be a client argument: deserialisable and with a JSON Schema.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is neither a client argument type nor an injected type",
+    label = "not usable as a tool parameter",
+    note = "a client argument derives `Deserialize` and `JsonSchema` (use `#[musehub_mcp::schema]` on your type)",
+    note = "injected parameters are `&Ctx`, `State<T>`, `Progress`, `Elicitation`, `Sampling`, `Logger`, `Caller`, `CancellationToken`, or a type marked `#[inject]` that implements `FromCtx`"
+)]
+pub trait SchemaArg {}
+impl<T: DeserializeOwned + JsonSchema> SchemaArg for T {}
+
+/// Compile-time check that a parameter type is a [`SchemaArg`].
+pub fn assert_schema_arg<T: SchemaArg + ?Sized>() {}
+
 /// Names the argument type behind `Args<T>` for the generated code.
 pub trait WholeArgs {
     /// `T`.

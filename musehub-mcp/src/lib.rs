@@ -70,7 +70,9 @@ pub mod prelude {
 /// Support for the generated code. Not a public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::handler::{PromptArg, WholeArgs, parse_arguments, require_send, template_var};
+    pub use crate::handler::{
+        PromptArg, WholeArgs, assert_schema_arg, parse_arguments, require_send, template_var,
+    };
     pub use crate::registry::{
         CompletionDef, Icon, InputSchema, PromptArgDef, PromptArguments, PromptDef, RawArguments,
         ResourceDef, SourceLocation, TemplateVars, ToolDef,

@@ -55,8 +55,12 @@ pub fn normalize(schema: Value, require_object: bool) -> Result<Value, SchemaErr
         _ => Map::new(),
     };
     root.remove("$schema");
-    root.remove("title");
-    let mut stack = Vec::new();
+    let root_name = match root.remove("title") {
+        Some(Value::String(t)) => t,
+        _ => "the root type".to_string(),
+    };
+    // A self-reference to the root (`"$ref": "#"`) is recursion too.
+    let mut stack = vec![format!("#{root_name}")];
     let mut out = inline(Value::Object(root), &defs, &mut stack)?;
     clean(&mut out);
     if require_object {
@@ -95,6 +99,10 @@ fn inline(
     match value {
         Value::Object(mut obj) => {
             if let Some(Value::String(r)) = obj.remove("$ref") {
+                if r == "#" {
+                    let root = stack.first().map(|s| s.trim_start_matches('#').to_string());
+                    return Err(SchemaError::Recursive(root.unwrap_or_default()));
+                }
                 let name = r
                     .strip_prefix("#/$defs/")
                     .or_else(|| r.strip_prefix("#/definitions/"))

@@ -1,0 +1,9 @@
+use musehub_mcp::prelude::*;
+
+/// A repository.
+#[resource(uri = "musehub://repos/{owner}/{slug}")]
+fn repo(owner: String) -> String {
+    owner
+}
+
+fn main() {}
