@@ -39,7 +39,7 @@ pub enum Param {
     /// `Args<T>`: the whole argument object.
     Whole { ty: Box<Type> },
     /// One named argument of the generated struct.
-    Named(NamedArg),
+    Named(Box<NamedArg>),
 }
 
 /// A named schema argument with its `#[arg(...)]` options.
@@ -199,7 +199,7 @@ impl Params {
                 arg.default = default_expr(&opts)?;
                 arg.header = opts.flag("header")?.map(|f| f.0).unwrap_or(false);
             }
-            list.push(Param::Named(arg));
+            list.push(Param::Named(Box::new(arg)));
         }
 
         let wholes = list
@@ -220,7 +220,7 @@ impl Params {
     /// The named (generated-struct) arguments.
     pub fn named(&self) -> impl Iterator<Item = &NamedArg> {
         self.list.iter().filter_map(|p| match p {
-            Param::Named(a) => Some(a),
+            Param::Named(a) => Some(&**a),
             _ => None,
         })
     }

@@ -333,7 +333,7 @@ mod tests {
 
     #[test]
     fn errors_name_the_problem() {
-        let err = |attr, item| expand(attr, item).err().expect("error").to_string();
+        let err = |attr, item| expand(attr, item).expect_err("error").to_string();
         assert!(
             err(
                 quote!(colour = "red"),

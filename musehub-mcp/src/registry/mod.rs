@@ -26,9 +26,9 @@ pub enum RegistryError {
         /// The shared name or URI.
         name: String,
         /// One declaration.
-        first: SourceLocation,
+        first: &'static SourceLocation,
         /// The other.
-        second: SourceLocation,
+        second: &'static SourceLocation,
     },
     /// A schema could not be made client-safe.
     #[error("{which} schema of tool `{tool}` ({location}): {error}")]
@@ -38,7 +38,7 @@ pub enum RegistryError {
         /// input or output.
         which: &'static str,
         /// Declaration site.
-        location: SourceLocation,
+        location: &'static SourceLocation,
         /// What went wrong.
         error: SchemaError,
     },
@@ -48,7 +48,7 @@ pub enum RegistryError {
         /// Tool name.
         tool: &'static str,
         /// Declaration site.
-        location: SourceLocation,
+        location: &'static SourceLocation,
         /// The validator's complaint.
         error: String,
     },
@@ -58,7 +58,7 @@ pub enum RegistryError {
         /// The template.
         uri: &'static str,
         /// Declaration site.
-        location: SourceLocation,
+        location: &'static SourceLocation,
     },
 }
 
@@ -144,9 +144,9 @@ impl Registry {
         tools.sort_by_key(|t| (t.name, t.location.file, t.location.line));
         resources.sort_by_key(|r| (r.uri, r.location.file, r.location.line));
         prompts.sort_by_key(|p| (p.name, p.location.file, p.location.line));
-        check_unique("tool", &tools, |t| (t.name, t.location))?;
-        check_unique("resource", &resources, |r| (r.uri, r.location))?;
-        check_unique("prompt", &prompts, |p| (p.name, p.location))?;
+        check_unique("tool", &tools, |t| (t.name, &t.location))?;
+        check_unique("resource", &resources, |r| (r.uri, &r.location))?;
+        check_unique("prompt", &prompts, |p| (p.name, &p.location))?;
 
         let tools = tools
             .into_iter()
@@ -159,7 +159,7 @@ impl Registry {
                 let template =
                     UriTemplate::parse(def.uri).map_err(|_| RegistryError::Template {
                         uri: def.uri,
-                        location: def.location,
+                        location: &def.location,
                     })?;
                 let mut listing = resource_listing(def);
                 if let Value::Object(m) = &mut listing {
@@ -245,7 +245,7 @@ impl Registry {
 fn check_unique<T>(
     kind: &'static str,
     sorted: &[&'static T],
-    key: impl Fn(&T) -> (&'static str, SourceLocation),
+    key: impl Fn(&'static T) -> (&'static str, &'static SourceLocation),
 ) -> Result<(), RegistryError> {
     for pair in sorted.windows(2) {
         let (a, la) = key(pair[0]);
@@ -290,7 +290,7 @@ fn tool_entry(def: &'static ToolDef) -> Result<ToolEntry, RegistryError> {
     let schema_err = |which, error| RegistryError::Schema {
         tool: def.name,
         which,
-        location: def.location,
+        location: &def.location,
         error,
     };
     let mut generator = schema::generator();
@@ -319,7 +319,7 @@ fn tool_entry(def: &'static ToolDef) -> Result<ToolEntry, RegistryError> {
     let validator =
         jsonschema::validator_for(&input_schema).map_err(|e| RegistryError::InvalidSchema {
             tool: def.name,
-            location: def.location,
+            location: &def.location,
             error: e.to_string(),
         })?;
 
