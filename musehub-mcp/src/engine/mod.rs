@@ -368,9 +368,11 @@ impl Server {
             ));
         }
         let fut = AssertUnwindSafe((entry.def.handler)(ctx, arguments)).catch_unwind();
+        // Cancellation wins a tie: a cancelled request gets no ordinary answer.
         let outcome = tokio::select! {
-            r = fut => r,
+            biased;
             _ = cancel.cancelled() => return Err(McpError::new(REQUEST_CANCELLED, "Request cancelled")),
+            r = fut => r,
         };
         match outcome {
             Ok(result) => Ok(to_result(result, entry.wraps_output)),
