@@ -635,7 +635,7 @@ async fn elicitation_round_trip_over_a_second_post() {
             &body.next().await.unwrap().unwrap(),
         ));
         if let Some(line) = buf.lines().find(|l| l.starts_with("data: {")) {
-            break serde_json_from(line["data: ".len()..].as_bytes());
+            break serde_json_from(&line.as_bytes()["data: ".len()..]);
         }
     };
     assert_eq!(request["method"], "elicitation/create");
@@ -655,7 +655,7 @@ async fn elicitation_round_trip_over_a_second_post() {
     let last = rest
         .lines()
         .filter_map(|l| l.strip_prefix("data: "))
-        .last()
+        .next_back()
         .unwrap();
     assert_eq!(
         serde_json_from(last.as_bytes()),
@@ -833,4 +833,31 @@ async fn any_supported_version_header_is_accepted_within_a_session() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn resource_updates_reach_subscribers_only() {
+    let s = start(ServerConfig::default()).await;
+    let id = initialize(&s, "2025-11-25", json!({})).await;
+    let v = json_of(post(&s, Some(&id), json!({"jsonrpc": "2.0", "id": 1, "method": "resources/subscribe", "params": {"uri": "mem://readme"}})).await).await;
+    assert_eq!(v["result"], json!({}));
+    let r = client()
+        .get(&s.url)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &id)
+        .send()
+        .await
+        .unwrap();
+    let mut body = r.bytes_stream();
+    let _priming = body.next().await;
+    s.server.notify_resource_updated("mem://other");
+    s.server.notify_resource_updated("mem://readme");
+    let mut buf = String::new();
+    while !buf.contains("resources/updated") {
+        buf.push_str(&String::from_utf8_lossy(
+            &body.next().await.unwrap().unwrap(),
+        ));
+    }
+    assert!(buf.contains(r#"data: {"jsonrpc":"2.0","method":"notifications/resources/updated","params":{"uri":"mem://readme"}}"#), "{buf}");
+    assert!(!buf.contains("mem://other"), "{buf}");
 }

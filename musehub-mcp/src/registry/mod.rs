@@ -400,3 +400,61 @@ fn prompt_listing(def: &PromptDef) -> Value {
     }
     Value::Object(m)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::types::CallToolResult;
+
+    fn handler(
+        _: crate::Ctx,
+        _: RawArguments,
+    ) -> futures::future::BoxFuture<'static, CallToolResult> {
+        Box::pin(async { CallToolResult::default() })
+    }
+    fn no_output(_: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
+        None
+    }
+    fn empty() -> Value {
+        json!({"type": "object"})
+    }
+    const fn def(file: &'static str, line: u32) -> ToolDef {
+        ToolDef {
+            name: "same_name",
+            title: None,
+            description: "d",
+            read_only: true,
+            destructive: false,
+            idempotent: true,
+            open_world: false,
+            write: false,
+            sse: false,
+            category: None,
+            icons: &[],
+            input_schema: InputSchema::Verbatim(empty),
+            output_schema: no_output,
+            handler,
+            location: SourceLocation {
+                crate_name: "c",
+                module: "m",
+                file,
+                line,
+                function: "f",
+            },
+        }
+    }
+    static A: ToolDef = def("a.rs", 1);
+    static B: ToolDef = def("b.rs", 2);
+
+    #[test]
+    fn duplicates_name_both_declarations() {
+        let err = Registry::build(vec![&B, &A], vec![], vec![])
+            .err()
+            .expect("duplicate rejected");
+        assert_eq!(
+            err.to_string(),
+            "duplicate tool `same_name`: declared at m::f (a.rs:1) and at m::f (b.rs:2)"
+        );
+        assert!(Registry::build(vec![&A], vec![], vec![]).is_ok());
+    }
+}

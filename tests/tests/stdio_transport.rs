@@ -1,0 +1,77 @@
+//! The stdio transport: one JSON-RPC message per line, notifications before the response,
+//! errors for malformed lines, and the server keeps reading after each.
+
+use std::time::Duration;
+
+use musehub_mcp::ServerConfig;
+use musehub_mcp::serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+#[tokio::test]
+async fn lines_in_lines_out() {
+    let server = musehub_tests::build(ServerConfig::default());
+    let (client_side, server_side) = tokio::io::duplex(64 * 1024);
+    let (server_read, server_write) = tokio::io::split(server_side);
+    tokio::spawn(musehub_mcp::transport::stdio::serve_io(
+        server,
+        server_read,
+        server_write,
+    ));
+    let (client_read, mut client_write) = tokio::io::split(client_side);
+    let mut lines = BufReader::new(client_read).lines();
+    let mut next = async || -> Value {
+        let line = tokio::time::timeout(Duration::from_secs(5), lines.next_line())
+            .await
+            .expect("a line in time")
+            .expect("read")
+            .expect("not closed");
+        musehub_mcp::serde_json::from_str(&line).expect("each line is one JSON message")
+    };
+
+    let send = |v: Value| format!("{v}\n");
+    client_write
+        .write_all(send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2024-11-05", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}})).as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(next().await["result"]["protocolVersion"], "2024-11-05");
+
+    client_write.write_all(b"{not json\n").await.unwrap();
+    let v = next().await;
+    assert_eq!(v["id"], Value::Null);
+    assert_eq!(v["error"]["code"], -32700);
+
+    client_write
+        .write_all(
+            send(
+                json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+            "name": "count_down", "arguments": {"from": 2}, "_meta": {"progressToken": "p"}}}),
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let a = next().await;
+    let b = next().await;
+    let c = next().await;
+    assert_eq!(a["method"], "notifications/progress");
+    assert_eq!(
+        b["params"],
+        json!({"progressToken": "p", "progress": 2.0, "total": 2.0})
+    );
+    assert_eq!(
+        c,
+        json!({"jsonrpc": "2.0", "id": 2, "result": {"content": [{"type": "text", "text": "liftoff"}]}})
+    );
+
+    client_write.write_all(b"[]\n").await.unwrap();
+    assert_eq!(next().await["error"]["code"], -32600);
+    client_write
+        .write_all(send(json!({"jsonrpc": "2.0", "id": "last", "method": "ping"})).as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(
+        next().await,
+        json!({"jsonrpc": "2.0", "id": "last", "result": {}})
+    );
+}
