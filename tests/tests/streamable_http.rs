@@ -861,3 +861,36 @@ async fn resource_updates_reach_subscribers_only() {
     assert!(buf.contains(r#"data: {"jsonrpc":"2.0","method":"notifications/resources/updated","params":{"uri":"mem://readme"}}"#), "{buf}");
     assert!(!buf.contains("mem://other"), "{buf}");
 }
+
+#[tokio::test]
+async fn write_tools_refuse_anonymous_callers_and_in_process_calls_work() {
+    use musehub_mcp::{Caller, Identity};
+    let s = start(ServerConfig::default()).await;
+    let id = initialize(&s, "2025-11-25", json!({})).await;
+    let v = json_of(post(&s, Some(&id), json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "write_note", "arguments": {"text": "hi"}}})).await).await;
+    assert_eq!(v["result"]["isError"], true);
+    assert_eq!(
+        v["result"]["structuredContent"]["error"],
+        json!({"code": "unauthenticated", "message": "tool `write_note` changes data and needs an authenticated caller"})
+    );
+    let ada = Caller {
+        identity: Some(Identity {
+            handle: "ada".into(),
+            is_agent: false,
+            agent_name: None,
+        }),
+    };
+    let v = s
+        .server
+        .call(
+            ada,
+            "tools/call",
+            json!({"name": "write_note", "arguments": {"text": "hi"}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        v,
+        json!({"content": [{"type": "text", "text": "stored 2 bytes"}]})
+    );
+}

@@ -351,6 +351,14 @@ impl Server {
             Some(Value::Object(m)) => Some(m),
             Some(_) => return Err(McpError::invalid_params("`arguments` must be an object")),
         };
+        if entry.def.write && !env.caller.is_authenticated() {
+            // Transports that authenticate answer earlier (HTTP 401); this is the last line.
+            let e = crate::ToolError::unauthenticated(format!(
+                "tool `{}` changes data and needs an authenticated caller",
+                entry.def.name
+            ));
+            return Ok(to_result(e.into_result(), false));
+        }
         let cancel = env.cancel.clone();
         let ctx = self.ctx(id, &params, env);
         let args_value = Value::Object(arguments.clone().unwrap_or_default());
@@ -536,6 +544,41 @@ impl Server {
             json!({ "completion": { "values": values, "total": total, "hasMore": total > 100 } })
                 .into(),
         )
+    }
+
+    /// Serves one request in-process, with no transport and no session: for tests and for
+    /// embedding. The caller is given; the client declares no capabilities, so tools that
+    /// elicit or sample get a clear tool error.
+    pub async fn call(
+        self: &Arc<Self>,
+        caller: Caller,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, McpError> {
+        let params = match params {
+            Value::Object(m) => Some(m),
+            Value::Null => None,
+            _ => return Err(McpError::invalid_params("params must be an object")),
+        };
+        let req = Request {
+            id: json!("in-process"),
+            method: method.to_string(),
+            params,
+        };
+        let env = CallEnv {
+            session: None,
+            caller,
+            protocol_version: ProtocolVersion::LATEST,
+            client_capabilities: Arc::new(json!({})),
+            outbound: None,
+            cancel: CancellationToken::new(),
+        };
+        match self.handle_request(req, env).await? {
+            ResultBody::Value(v) => Ok(v),
+            ResultBody::Raw(b) => {
+                serde_json::from_slice(&b).map_err(|e| McpError::internal(e.to_string()))
+            }
+        }
     }
 
     /// Tells every session subscribed to `uri` that it changed (`notifications/resources/updated`).
