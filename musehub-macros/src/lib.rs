@@ -35,7 +35,7 @@
 //! | `Args(x): Args<T>` | the whole input object is `T` (derive `Deserialize` and `JsonSchema`) |
 //! | `ctx: &Ctx` or `Ctx` | the call context: caller, cancellation, logging, client info |
 //! | `State(s): State<T>` | shared state registered on the server |
-//! | `Progress`, `Elicitation`, `Logger`, `Caller`, `CancellationToken` | injected helpers |
+//! | `Progress`, `Elicitation`, `Sampling`, `Roots`, `Logger`, `Caller`, `CancellationToken` | injected helpers |
 //! | `#[inject] x: T` | any custom extractor implementing `FromCtx` |
 //!
 //! # `#[resource]`
@@ -45,6 +45,7 @@
 //! | `uri = "..."` | the URI; with `{variables}` (RFC 6570 level 1) a template whose variables bind to parameters by name |
 //! | `name`, `title`, `description`, `mime_type`, `icon(...)` | as in the spec's `Resource` |
 //! | `complete(var = path)` | an `async fn(Completion) -> Vec<String>` completing a template variable |
+//! | `ttl_ms = 60000`, `cache_scope = "public"` | caching hints of `resources/read` in the 2026-07-28 era (defaults: server config) |
 //!
 //! # `#[prompt]`
 //!

@@ -24,11 +24,12 @@ const INJECTED: &[&str] = &[
     "Progress",
     "Elicitation",
     "Sampling",
+    "Roots",
     "Logger",
     "Caller",
     "CancellationToken",
 ];
-const STREAMING: &[&str] = &["Progress", "Elicitation", "Sampling"];
+const STREAMING: &[&str] = &["Progress", "Elicitation", "Sampling", "Roots"];
 
 /// What one parameter is.
 pub enum Param {
@@ -50,7 +51,8 @@ pub struct NamedArg {
     pub description: Option<String>,
     pub default: Option<syn::Expr>,
     pub optional: bool,
-    pub header: bool,
+    /// `x-mcp-header` name, when the argument is mirrored into an `Mcp-Param-*` header.
+    pub header: Option<String>,
     pub span: Span,
 }
 
@@ -181,7 +183,7 @@ impl Params {
                 ty: pt.ty.clone(),
                 description: None,
                 default: None,
-                header: false,
+                header: None,
                 span: pt.span(),
             };
             if let Some((opts, _)) = arg_opts {
@@ -197,7 +199,14 @@ impl Params {
                     arg.wire_name = r.value();
                 }
                 arg.default = default_expr(&opts)?;
-                arg.header = opts.flag("header")?.map(|f| f.0).unwrap_or(false);
+                // `header` mirrors the argument under its wire name; `header = "Name"` names it.
+                arg.header = match opts.string("header") {
+                    Ok(Some(name)) => Some(name.value()),
+                    _ => opts
+                        .flag("header")?
+                        .filter(|f| f.0)
+                        .map(|_| arg.wire_name.clone()),
+                };
             }
             list.push(Param::Named(Box::new(arg)));
         }
@@ -287,7 +296,8 @@ impl Params {
             };
             let header = a
                 .header
-                .then(|| quote!(#[schemars(extend("x-mcp-header" = #wire))]));
+                .as_ref()
+                .map(|h| quote!(#[schemars(extend("x-mcp-header" = #h))]));
             quote_spanned! {a.span=>
                 #desc
                 #default

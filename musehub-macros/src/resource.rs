@@ -18,7 +18,8 @@ const OPTIONS: &[&str] = &[
     "mime_type",
     "icon",
     "complete",
-    "size",
+    "ttl_ms",
+    "cache_scope",
 ];
 
 /// Extracts the `{variable}` names of a level-1 template, rejecting operators and nesting.
@@ -115,6 +116,27 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let mime = opt_str(opts.string("mime_type")?.map(|s| s.value()).as_deref());
     let icons = icons_tokens(&opts.icons()?);
     let is_template = !vars.is_empty();
+    let ttl_ms = match opts.raw_value("ttl_ms") {
+        Some(v) => {
+            let lit: syn::LitInt = syn::parse2(v)?;
+            let n: u64 = lit.base10_parse()?;
+            quote!(::core::option::Option::Some(#n))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let cache_scope = match opts.string("cache_scope")? {
+        Some(s) if s.value() == "public" || s.value() == "private" => {
+            let v = s.value();
+            quote!(::core::option::Option::Some(#v))
+        }
+        Some(s) => {
+            return Err(syn::Error::new(
+                s.span(),
+                "`cache_scope` is \"public\" or \"private\"",
+            ));
+        }
+        None => quote!(::core::option::Option::None),
+    };
 
     // Variables are parsed with `FromStr` so a parameter can be a number or any newtype.
     let vars_ident = format_ident!("__vars");
@@ -169,6 +191,8 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                     icons: #icons,
                     handler: __handler,
                     completions: #completion_defs,
+                    ttl_ms: #ttl_ms,
+                    cache_scope: #cache_scope,
                     location: ::musehub_mcp::__private::SourceLocation {
                         crate_name: ::core::env!("CARGO_PKG_NAME"),
                         module: ::core::module_path!(),

@@ -45,6 +45,52 @@ pub struct ServerConfig {
     /// Deadline for in-flight calls on graceful shutdown. Default 10 s.
     #[serde(with = "secs")]
     pub shutdown_grace: Duration,
+    /// Caching hints of the 2026-07-28 era (`ttlMs`, `cacheScope`).
+    pub cache: CacheConfig,
+    /// Secret for the HMAC that authenticates MRTR `requestState`. Every instance behind one
+    /// load balancer must share it (`MUSEHUB_STATE_KEY`). Default: random per process.
+    pub state_key: Option<String>,
+    /// How long a `requestState` stays valid. Default 10 minutes.
+    #[serde(with = "secs")]
+    pub state_ttl: Duration,
+    /// Change notifications buffered per `subscriptions/listen` stream before a slow
+    /// listener is cut off. Default 256.
+    pub listen_buffer: usize,
+    /// A 2026-07-28 call still running after this long answers with an SSE stream (keep-alive
+    /// comments until the result) instead of JSON: HTTP/1 servers only notice a client that
+    /// went away when they write, and closing the response must cancel the call. Default 1 s.
+    #[serde(with = "secs")]
+    pub stream_after: Duration,
+}
+
+/// `ttlMs` / `cacheScope` hints for the cacheable results of the 2026-07-28 era
+/// (server/utilities/caching.mdx). A resource may override them in `#[resource]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// `server/discover`. Default 1 hour, public.
+    pub discover_ttl_ms: u64,
+    /// The four list results. Default 60 s, public (lists change only with a deploy or a
+    /// list-changed notification).
+    pub list_ttl_ms: u64,
+    /// `resources/read`. Default 0 (immediately stale), private: contents may be per caller.
+    pub read_ttl_ms: u64,
+    /// `cacheScope` of the lists and discover: `public` or `private`. Default public.
+    pub list_scope: String,
+    /// `cacheScope` of `resources/read`. Default private.
+    pub read_scope: String,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            discover_ttl_ms: 3_600_000,
+            list_ttl_ms: 60_000,
+            read_ttl_ms: 0,
+            list_scope: "public".into(),
+            read_scope: "private".into(),
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -63,6 +109,11 @@ impl Default for ServerConfig {
             allowed_origins: Vec::new(),
             allowed_hosts: Vec::new(),
             shutdown_grace: Duration::from_secs(10),
+            cache: CacheConfig::default(),
+            state_key: None,
+            state_ttl: Duration::from_secs(600),
+            listen_buffer: 256,
+            stream_after: Duration::from_secs(1),
         }
     }
 }
@@ -77,6 +128,9 @@ impl ServerConfig {
                     .filter(|s| !s.is_empty())
                     .map(String::from),
             );
+        }
+        if let Ok(v) = std::env::var("MUSEHUB_STATE_KEY") {
+            self.state_key = Some(v);
         }
         if let Ok(v) = std::env::var("MUSEHUB_ALLOWED_HOSTS") {
             self.allowed_hosts.extend(

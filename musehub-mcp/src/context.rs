@@ -15,11 +15,18 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 pub use tokio_util::sync::CancellationToken;
 
+use crate::engine::mrtr::Rounds;
 use crate::error::ToolError;
 use crate::protocol::jsonrpc::{RequestId, encode_message};
 use crate::protocol::types::LogLevel;
 use crate::protocol::version::ProtocolVersion;
 use crate::session::Session;
+
+/// The code of the `ToolError` that stops a handler waiting for client input in the
+/// 2026-07-28 era; the engine turns the call into an `InputRequiredResult`.
+pub const INPUT_REQUIRED: &str = "input_required";
+/// The code of the `ToolError` for a client capability the call needs and the client lacks.
+pub const MISSING_CAPABILITY: &str = "missing_capability";
 
 /// Who is calling.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -103,6 +110,12 @@ pub(crate) struct CtxInner {
     pub outbound: Option<mpsc::Sender<Outgoing>>,
     pub state: Arc<StateMap>,
     pub elicitation_timeout: Duration,
+    /// Modern era: the call's input rounds (answers so far, requests made).
+    pub rounds: Option<Arc<Rounds>>,
+    /// Modern era: the request's `io.modelcontextprotocol/logLevel` (no logs when absent).
+    pub request_log_level: Option<LogLevel>,
+    /// For change notifications raised by tools.
+    pub notifier: Option<crate::engine::Notifier>,
 }
 
 impl Ctx {
@@ -144,14 +157,22 @@ impl Ctx {
         }
     }
 
-    /// Sends a log message (`notifications/message`) if the client's level lets it through.
+    /// Sends a log message (`notifications/message`) if the client's level lets it through:
+    /// the session's `logging/setLevel` in the handshake era (everything until one is set), the
+    /// request's `logLevel` in the 2026-07-28 era (nothing unless one is given).
     pub async fn log(&self, level: LogLevel, logger: Option<&str>, data: Value) {
-        let threshold = self
-            .inner
-            .session
-            .as_ref()
-            .and_then(|s| s.log_level())
-            .unwrap_or(LogLevel::Debug);
+        let threshold = if self.inner.protocol_version.is_modern() {
+            match self.inner.request_log_level {
+                Some(l) => l,
+                None => return,
+            }
+        } else {
+            self.inner
+                .session
+                .as_ref()
+                .and_then(|s| s.log_level())
+                .unwrap_or(LogLevel::Debug)
+        };
         if level < threshold {
             return;
         }
@@ -290,19 +311,33 @@ pub enum ElicitResult<T> {
     Cancel,
 }
 
-/// Asks the client's user for input mid-call (client/elicitation.mdx).
+/// Asks the client's user for input mid-call (client/elicitation.mdx). The same code works
+/// in both eras: a request on the stream in the handshake era, an input round (MRTR) in the
+/// 2026-07-28 era, where `key` names the input request (default: `elicitation-N`).
 #[derive(Clone)]
 pub struct Elicitation {
     ctx: Ctx,
+    key: Option<String>,
 }
 
 impl FromCtx for Elicitation {
     fn from_ctx(ctx: &Ctx) -> Result<Self, ToolError> {
-        Ok(Elicitation { ctx: ctx.clone() })
+        Ok(Elicitation {
+            ctx: ctx.clone(),
+            key: None,
+        })
     }
 }
 
 impl Elicitation {
+    /// Names the next request's key in `inputRequests` (2026-07-28 era).
+    pub fn key(&self, key: &str) -> Self {
+        Elicitation {
+            ctx: self.ctx.clone(),
+            key: Some(key.to_string()),
+        }
+    }
+
     fn capability(&self, mode: &str) -> bool {
         let Some(e) = self.ctx.inner.client_capabilities.get("elicitation") else {
             return false;
@@ -343,12 +378,11 @@ impl Elicitation {
         message: &str,
         requested_schema: Value,
     ) -> Result<ElicitResult<Value>, ToolError> {
-        if !self.capability("form") {
-            return Err(ToolError::new(
-                "elicitation_unsupported",
-                "this tool needs to ask the user for input, but the client did not declare the `elicitation` capability",
-            ));
-        }
+        self.ctx.require_capability(
+            self.capability("form"),
+            json!({ "elicitation": {} }),
+            "this tool needs to ask the user for input, but the client did not declare the `elicitation` capability",
+        )?;
         let mut params = json!({ "message": message, "requestedSchema": requested_schema });
         if self.ctx.protocol_version() >= ProtocolVersion::V2025_11_25 {
             params["mode"] = "form".into();
@@ -366,46 +400,97 @@ impl Elicitation {
         url: &str,
         elicitation_id: &str,
     ) -> Result<ElicitResult<()>, ToolError> {
-        if !self.capability("url") {
-            return Err(ToolError::new(
-                "elicitation_unsupported",
-                "this tool needs the user to open a URL, but the client did not declare URL-mode elicitation",
-            ));
-        }
+        self.ctx.require_capability(
+            self.capability("url"),
+            json!({ "elicitation": { "url": {} } }),
+            "this tool needs the user to open a URL, but the client did not declare URL-mode elicitation",
+        )?;
         let params = json!({ "mode": "url", "message": message, "url": url, "elicitationId": elicitation_id });
         let answer = self.request(params).await?;
         Ok(parse_action(&answer, |_| ()))
     }
 
     async fn request(&self, params: Value) -> Result<Value, ToolError> {
-        self.ctx.peer_request("elicitation/create", params).await
+        self.ctx
+            .client_request(self.key.as_deref(), "elicitation/create", params)
+            .await
     }
 }
 
-/// Asks the client's model for a completion mid-call (client/sampling.mdx).
+/// Asks the client's model for a completion mid-call (client/sampling.mdx), in either era
+/// (see [`Elicitation`] for how `key` is used).
 #[derive(Clone)]
 pub struct Sampling {
     ctx: Ctx,
+    key: Option<String>,
 }
 
 impl FromCtx for Sampling {
     fn from_ctx(ctx: &Ctx) -> Result<Self, ToolError> {
-        Ok(Sampling { ctx: ctx.clone() })
+        Ok(Sampling {
+            ctx: ctx.clone(),
+            key: None,
+        })
     }
 }
 
 impl Sampling {
+    /// Names the next request's key in `inputRequests` (2026-07-28 era).
+    pub fn key(&self, key: &str) -> Self {
+        Sampling {
+            ctx: self.ctx.clone(),
+            key: Some(key.to_string()),
+        }
+    }
+
     /// Sends `sampling/createMessage` with these params (`messages`, `maxTokens`, ...) and
     /// returns the client's `CreateMessageResult`.
     pub async fn create_message(&self, params: Value) -> Result<Value, ToolError> {
-        if self.ctx.inner.client_capabilities.get("sampling").is_none() {
-            return Err(ToolError::new(
-                "sampling_unsupported",
-                "this tool needs the client's model, but the client did not declare the `sampling` capability",
-            ));
-        }
+        self.ctx.require_capability(
+            self.ctx.inner.client_capabilities.get("sampling").is_some(),
+            json!({ "sampling": {} }),
+            "this tool needs the client's model, but the client did not declare the `sampling` capability",
+        )?;
         self.ctx
-            .peer_request("sampling/createMessage", params)
+            .client_request(self.key.as_deref(), "sampling/createMessage", params)
+            .await
+    }
+}
+
+/// Asks the client for its roots (client/roots.mdx), in either era.
+#[derive(Clone)]
+pub struct Roots {
+    ctx: Ctx,
+    key: Option<String>,
+}
+
+impl FromCtx for Roots {
+    fn from_ctx(ctx: &Ctx) -> Result<Self, ToolError> {
+        Ok(Roots {
+            ctx: ctx.clone(),
+            key: None,
+        })
+    }
+}
+
+impl Roots {
+    /// Names the next request's key in `inputRequests` (2026-07-28 era).
+    pub fn key(&self, key: &str) -> Self {
+        Roots {
+            ctx: self.ctx.clone(),
+            key: Some(key.to_string()),
+        }
+    }
+
+    /// Sends `roots/list` and returns the client's `ListRootsResult`.
+    pub async fn list(&self) -> Result<Value, ToolError> {
+        self.ctx.require_capability(
+            self.ctx.inner.client_capabilities.get("roots").is_some(),
+            json!({ "roots": {} }),
+            "this tool needs the client's roots, but the client did not declare the `roots` capability",
+        )?;
+        self.ctx
+            .client_request(self.key.as_deref(), "roots/list", json!({}))
             .await
     }
 }
@@ -455,6 +540,64 @@ impl Ctx {
                 ),
             )),
         }
+    }
+
+    /// Tells clients that a list changed (`tools`, `resources` or `prompts`): legacy sessions'
+    /// GET streams and modern `subscriptions/listen` streams alike.
+    pub fn notify_list_changed(&self, kind: &str) {
+        if let Some(n) = &self.inner.notifier {
+            n.list_changed(kind);
+        }
+    }
+
+    /// Tells subscribers that a resource changed.
+    pub fn notify_resource_updated(&self, uri: &str) {
+        if let Some(n) = &self.inner.notifier {
+            n.resource_updated(uri);
+        }
+    }
+
+    /// Checks a client capability; without it the call fails: a tool error in the handshake
+    /// era, `MissingRequiredClientCapability` (-32021) in the 2026-07-28 era.
+    pub(crate) fn require_capability(
+        &self,
+        present: bool,
+        capability: Value,
+        what: &str,
+    ) -> Result<(), ToolError> {
+        if present {
+            return Ok(());
+        }
+        if let Some(rounds) = &self.inner.rounds {
+            rounds.require_capability(capability.clone());
+        }
+        Err(ToolError::new(MISSING_CAPABILITY, what.to_string())
+            .with_data(json!({ "requiredCapabilities": capability })))
+    }
+
+    /// A request to the client in either era: sent on the request's stream and awaited in the
+    /// handshake era; in the 2026-07-28 era answered from the call's `inputResponses`, or
+    /// recorded as an input request (and the handler stopped) when there is no answer yet.
+    pub(crate) async fn client_request(
+        &self,
+        key: Option<&str>,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, ToolError> {
+        if let Some(rounds) = &self.inner.rounds {
+            let key = key
+                .map(str::to_string)
+                .unwrap_or_else(|| rounds.next_key(method));
+            if let Some(answer) = rounds.answer(&key) {
+                return Ok(answer.clone());
+            }
+            rounds.request(key, method, params);
+            return Err(ToolError::new(
+                INPUT_REQUIRED,
+                "waiting for the client's input",
+            ));
+        }
+        self.peer_request(method, params).await
     }
 
     /// Ends the HTTP response stream of this request early (SSE polling, SEP-1699): the call

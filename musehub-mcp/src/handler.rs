@@ -313,7 +313,7 @@ impl PromptArg for Option<String> {
     message = "`{Self}` is neither a client argument type nor an injected type",
     label = "not usable as a tool parameter",
     note = "a client argument derives `Deserialize` and `JsonSchema` (use `#[musehub_mcp::schema]` on your type)",
-    note = "injected parameters are `&Ctx`, `State<T>`, `Progress`, `Elicitation`, `Sampling`, `Logger`, `Caller`, `CancellationToken`, or a type marked `#[inject]` that implements `FromCtx`"
+    note = "injected parameters are `&Ctx`, `State<T>`, `Progress`, `Elicitation`, `Sampling`, `Roots`, `Logger`, `Caller`, `CancellationToken`, or a type marked `#[inject]` that implements `FromCtx`"
 )]
 pub trait SchemaArg {}
 impl<T: DeserializeOwned + JsonSchema> SchemaArg for T {}

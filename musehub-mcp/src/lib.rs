@@ -44,7 +44,7 @@ mod util;
 pub use config::ServerConfig;
 pub use context::{
     Caller, CancellationToken, Ctx, ElicitResult, Elicitation, FromCtx, Identity, Logger, Progress,
-    Sampling, State,
+    Roots, Sampling, State,
 };
 pub use engine::{Server, ServerBuilder};
 pub use error::{McpError, ToolError};
@@ -62,8 +62,8 @@ pub mod prelude {
     pub use crate::{
         Args, CallToolResult, Caller, CancellationToken, Completion, Content, Ctx, ElicitResult,
         Elicitation, GetPromptResult, Json, LogLevel, Logger, McpError, Progress, PromptMessage,
-        ResourceContents, Sampling, Server, ServerConfig, State, ToolError, prompt, resource,
-        schema, tool,
+        ResourceContents, Roots, Sampling, Server, ServerConfig, State, ToolError, prompt,
+        resource, schema, tool,
     };
 }
 

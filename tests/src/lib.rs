@@ -62,13 +62,80 @@ pub async fn ask_name(elicit: Elicitation) -> Result<String, ToolError> {
     }
 }
 
+/// How many `wait_for_cancel` calls ended early: their token fired, or the engine dropped
+/// them on cancellation.
+pub static CANCELLED_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+struct CountUnlessFinished(bool);
+
+impl Drop for CountUnlessFinished {
+    fn drop(&mut self) {
+        if !self.0 {
+            CANCELLED_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
 /// Wait until cancelled (or 30 s).
 #[tool(read_only)]
 pub async fn wait_for_cancel(cancel: CancellationToken) -> String {
+    let mut finished = CountUnlessFinished(false);
     tokio::select! {
         _ = cancel.cancelled() => "cancelled".into(),
-        _ = tokio::time::sleep(Duration::from_secs(30)) => "timed out".into(),
+        _ = tokio::time::sleep(Duration::from_secs(30)) => {
+            finished.0 = true;
+            "timed out".into()
+        }
     }
+}
+
+/// Run a query in a region (the region is mirrored into the `Mcp-Param-Region` header).
+#[tool(read_only)]
+pub fn regional(
+    #[arg(desc = "Region to run in", header = "Region")] region: String,
+    #[arg(desc = "The query")] query: String,
+) -> String {
+    format!("{query} in {region}")
+}
+
+/// A favourite colour.
+#[schema]
+pub struct ColourForm {
+    /// Your favourite colour.
+    pub colour: String,
+}
+
+/// Ask two questions in turn: a name, then a colour.
+#[tool(read_only)]
+pub async fn two_questions(elicit: Elicitation) -> Result<String, ToolError> {
+    let ElicitResult::Accept(name) = elicit.key("name").form::<NameForm>("Your name?").await?
+    else {
+        return Ok("no name".into());
+    };
+    let ElicitResult::Accept(c) = elicit
+        .key("colour")
+        .form::<ColourForm>("Your colour?")
+        .await?
+    else {
+        return Ok("no colour".into());
+    };
+    Ok(format!("{} likes {}", name.name, c.colour))
+}
+
+/// Log three messages at different levels.
+#[tool(read_only)]
+pub async fn chatty(log: Logger) -> String {
+    log.log(LogLevel::Debug, "debug detail").await;
+    log.info("info note").await;
+    log.error("error report").await;
+    "done".into()
+}
+
+/// Announce that the tool list changed.
+#[tool(read_only)]
+pub fn announce(ctx: &Ctx) -> String {
+    ctx.notify_list_changed("tools");
+    "announced".into()
 }
 
 /// Always fails.

@@ -18,12 +18,16 @@ fn both_crates_items_are_registered() {
         [
             "add",
             "always_fails",
+            "announce",
             "ask_name",
+            "chatty",
             "count_down",
             "echo",
             "fixture_transpose",
             "panics",
+            "regional",
             "squares",
+            "two_questions",
             "wait_for_cancel",
             "write_note"
         ]

@@ -18,7 +18,12 @@ pub struct Pages {
 }
 
 impl Pages {
-    fn build(key: &'static str, items: Vec<&Value>, page_size: usize) -> Self {
+    fn build(
+        key: &'static str,
+        items: Vec<&Value>,
+        page_size: usize,
+        extra: &Map<String, Value>,
+    ) -> Self {
         let page_size = page_size.max(1);
         let chunks: Vec<&[&Value]> = if items.is_empty() {
             vec![&[]]
@@ -30,7 +35,7 @@ impl Pages {
             .into_iter()
             .enumerate()
             .map(|(i, chunk)| {
-                let mut m = Map::new();
+                let mut m = extra.clone();
                 m.insert(
                     key.into(),
                     Value::Array(chunk.iter().map(|v| (*v).clone()).collect()),
@@ -91,28 +96,33 @@ pub struct Lists {
 }
 
 impl Lists {
-    /// Serialises every list of the registry.
-    pub fn build(registry: &Registry, page_size: usize) -> Self {
+    /// Serialises every list of the registry, each page with `extra` fields beside the items
+    /// (the 2026-07-28 era's `resultType`, caching hints and `_meta`).
+    pub fn build(registry: &Registry, page_size: usize, extra: &Map<String, Value>) -> Self {
         Self {
             tools: Pages::build(
                 "tools",
                 registry.tools.iter().map(|t| &t.listing).collect(),
                 page_size,
+                extra,
             ),
             resources: Pages::build(
                 "resources",
                 registry.resources.iter().map(|r| &r.listing).collect(),
                 page_size,
+                extra,
             ),
             templates: Pages::build(
                 "resourceTemplates",
                 registry.templates.iter().map(|t| &t.listing).collect(),
                 page_size,
+                extra,
             ),
             prompts: Pages::build(
                 "prompts",
                 registry.prompts.iter().map(|p| &p.listing).collect(),
                 page_size,
+                extra,
             ),
         }
     }
@@ -126,7 +136,7 @@ mod tests {
     #[test]
     fn cursors_advance_and_are_list_specific() {
         let items: Vec<Value> = (0..5).map(|i| json!({"name": i})).collect();
-        let pages = Pages::build("tools", items.iter().collect(), 2);
+        let pages = Pages::build("tools", items.iter().collect(), 2, &Map::new());
         assert_eq!(pages.len(), 3);
         let first: Value = serde_json::from_slice(&pages.page(None).unwrap()).unwrap();
         let next = first["nextCursor"].as_str().unwrap().to_string();
@@ -136,7 +146,7 @@ mod tests {
             serde_json::from_slice(&pages.page(second["nextCursor"].as_str()).unwrap()).unwrap();
         assert!(third.get("nextCursor").is_none());
         assert!(pages.page(Some("garbage!")).is_err());
-        let other = Pages::build("prompts", items.iter().collect(), 2);
+        let other = Pages::build("prompts", items.iter().collect(), 2, &Map::new());
         assert!(other.page(Some(&next)).is_err());
     }
 }

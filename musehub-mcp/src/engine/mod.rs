@@ -3,6 +3,8 @@
 //! and any messages a call emits on the way back.
 
 pub mod lists;
+pub mod modern;
+pub mod mrtr;
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -22,6 +24,8 @@ use crate::protocol::version::ProtocolVersion;
 use crate::registry::{Completion, CompletionDef, Registry, RegistryError};
 use crate::session::{Session, SessionStore};
 use lists::Lists;
+pub use modern::{Change, Notifier};
+use mrtr::{Rounds, StateKey};
 
 /// Name, version and the rest of what `initialize` tells clients about the server.
 #[derive(Debug, Clone)]
@@ -43,8 +47,13 @@ pub struct Server {
     pub(crate) config: ServerConfig,
     pub(crate) registry: &'static Registry,
     pub(crate) lists: Lists,
+    pub(crate) modern_lists: Lists,
     pub(crate) sessions: SessionStore,
     pub(crate) state: Arc<StateMap>,
+    pub(crate) state_key: StateKey,
+    pub(crate) changes: tokio::sync::broadcast::Sender<Change>,
+    /// Fires when the server shuts down (ends `subscriptions/listen` streams).
+    pub(crate) shutdown: CancellationToken,
     capabilities: Value,
 }
 
@@ -85,21 +94,32 @@ impl ServerBuilder {
     /// names or unusable schemas, naming the declarations at fault.
     pub fn build(self) -> Result<Arc<Server>, RegistryError> {
         let registry = Registry::global().map_err(Clone::clone)?;
-        let lists = Lists::build(registry, self.config.page_size);
+        let lists = Lists::build(registry, self.config.page_size, &Map::new());
         let capabilities = capabilities(registry);
-        Ok(Arc::new(Server {
+        let mut server = Server {
             info: self.info,
             sessions: SessionStore::new(
                 self.config.max_sessions,
                 self.config.session_idle_timeout,
                 self.config.sse_replay_events,
             ),
-            config: self.config,
+            state_key: StateKey::new(self.config.state_key.as_deref()),
+            changes: tokio::sync::broadcast::channel(self.config.listen_buffer.max(1)).0,
+            shutdown: CancellationToken::new(),
             registry,
             lists,
+            modern_lists: Lists::build(registry, 0, &Map::new()),
             state: Arc::new(self.state),
             capabilities,
-        }))
+            config: self.config,
+        };
+        // The modern pages carry the era's fields, which need the finished server info.
+        server.modern_lists = Lists::build(
+            registry,
+            server.config.page_size,
+            &server.modern_list_fields(),
+        );
+        Ok(Arc::new(server))
     }
 }
 
@@ -146,6 +166,57 @@ pub struct CallEnv {
     pub outbound: Option<mpsc::Sender<Outgoing>>,
     /// Fires when the request is cancelled.
     pub cancel: CancellationToken,
+    /// 2026-07-28 era: the request's log level (no log messages when `None`).
+    pub log_level: Option<LogLevel>,
+    /// 2026-07-28 era: the call's input rounds (set by the engine).
+    pub rounds: Option<Arc<Rounds>>,
+}
+
+impl CallEnv {
+    /// A request in the handshake era, over a session or not.
+    pub fn handshake(
+        session: Option<Arc<Session>>,
+        caller: Caller,
+        outbound: Option<mpsc::Sender<Outgoing>>,
+        cancel: CancellationToken,
+    ) -> Self {
+        Self {
+            protocol_version: session
+                .as_ref()
+                .map(|s| s.protocol_version)
+                .unwrap_or(ProtocolVersion::LATEST),
+            client_capabilities: session
+                .as_ref()
+                .map(|s| s.client_capabilities.clone())
+                .unwrap_or_else(|| Arc::new(json!({}))),
+            session,
+            caller,
+            outbound,
+            cancel,
+            log_level: None,
+            rounds: None,
+        }
+    }
+
+    /// A request of the 2026-07-28 era, described by its envelope.
+    pub fn modern(
+        version: ProtocolVersion,
+        envelope: modern::Envelope,
+        caller: Caller,
+        outbound: Option<mpsc::Sender<Outgoing>>,
+        cancel: CancellationToken,
+    ) -> Self {
+        Self {
+            session: None,
+            caller,
+            protocol_version: version,
+            client_capabilities: Arc::new(envelope.client_capabilities),
+            outbound,
+            cancel,
+            log_level: envelope.log_level,
+            rounds: None,
+        }
+    }
 }
 
 /// The JSON-RPC code for a request cancelled by the client (`notifications/cancelled`); the
@@ -212,7 +283,13 @@ impl Server {
         }
         // Lifecycle, "Version Negotiation": answer the client's revision when we speak it,
         // otherwise the latest we support.
-        let version = requested.parse().unwrap_or(ProtocolVersion::LATEST);
+        // `initialize` is the handshake era's: a client asking for a modern revision in it is
+        // answered with the newest handshake revision, as for any revision we lack.
+        let version = requested
+            .parse::<ProtocolVersion>()
+            .ok()
+            .filter(|v| !v.is_modern())
+            .unwrap_or(ProtocolVersion::LATEST);
         let mut info = Map::new();
         info.insert("name".into(), self.info.name.clone().into());
         info.insert("version".into(), self.info.version.clone().into());
@@ -310,7 +387,12 @@ impl Server {
         }
     }
 
-    fn ctx(&self, id: RequestId, params: &Option<Map<String, Value>>, env: CallEnv) -> Ctx {
+    fn ctx(
+        self: &Arc<Self>,
+        id: RequestId,
+        params: &Option<Map<String, Value>>,
+        env: CallEnv,
+    ) -> Ctx {
         let progress_token = params
             .as_ref()
             .and_then(|p| p.get("_meta"))
@@ -329,6 +411,9 @@ impl Server {
                 outbound: env.outbound,
                 state: self.state.clone(),
                 elicitation_timeout: self.config.elicitation_timeout,
+                rounds: env.rounds,
+                request_log_level: env.log_level,
+                notifier: Some(Notifier(Arc::downgrade(self))),
             }),
         }
     }
@@ -404,12 +489,24 @@ impl Server {
             (r.def, HashMap::new())
         } else if let Some((t, vars)) = self.registry.match_template(&uri) {
             (t.def, vars)
+        } else if env.protocol_version.is_modern() {
+            // SEP-2164: the 2026-07-28 era reports an unknown resource as invalid params.
+            return Err(
+                McpError::invalid_params("Resource not found").with_data(json!({ "uri": uri }))
+            );
         } else {
             return Err(McpError::resource_not_found(&uri));
         };
+        let modern = env.protocol_version.is_modern();
         let ctx = self.ctx(id, &params, env);
         let fut = AssertUnwindSafe((def.handler)(ctx, uri.clone(), vars)).catch_unwind();
         match fut.await {
+            Ok(Ok(contents)) if modern => Ok(json!({
+                "contents": contents,
+                "ttlMs": def.ttl_ms.unwrap_or(self.config.cache.read_ttl_ms),
+                "cacheScope": def.cache_scope.unwrap_or(&self.config.cache.read_scope),
+            })
+            .into()),
             Ok(Ok(contents)) => Ok(json!({ "contents": contents }).into()),
             Ok(Err(e)) => Err(e),
             Err(panic) => {
@@ -565,14 +662,7 @@ impl Server {
             method: method.to_string(),
             params,
         };
-        let env = CallEnv {
-            session: None,
-            caller,
-            protocol_version: ProtocolVersion::LATEST,
-            client_capabilities: Arc::new(json!({})),
-            outbound: None,
-            cancel: CancellationToken::new(),
-        };
+        let env = CallEnv::handshake(None, caller, None, CancellationToken::new());
         match self.handle_request(req, env).await? {
             ResultBody::Value(v) => Ok(v),
             ResultBody::Raw(b) => {
@@ -593,6 +683,7 @@ impl Server {
                 s.standalone().push(msg.clone());
             }
         }
+        self.broadcast(Change::ResourceUpdated(uri.to_string()));
     }
 
     /// Tells every session that a list changed: `kind` is `tools`, `resources` or `prompts`.
@@ -605,6 +696,7 @@ impl Server {
         for s in self.sessions.all() {
             s.standalone().push(msg.clone());
         }
+        self.broadcast(Change::ListChanged(kind.to_string()));
     }
 }
 
@@ -621,7 +713,7 @@ fn to_result(mut result: crate::protocol::types::CallToolResult, wraps_output: b
     }
 }
 
-fn cursor(params: &Option<Map<String, Value>>) -> Result<Option<&str>, McpError> {
+pub(crate) fn cursor(params: &Option<Map<String, Value>>) -> Result<Option<&str>, McpError> {
     match params.as_ref().and_then(|p| p.get("cursor")) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),

@@ -14,6 +14,9 @@ pub enum ProtocolVersion {
     V2025_06_18,
     /// Icons, URL elicitation, SSE polling, tool naming rules.
     V2025_11_25,
+    /// The modern era: no handshake and no session; every request carries its version and
+    /// client capabilities in `_meta` (basic/versioning.mdx of 2026-07-28).
+    V2026_07_28,
 }
 
 impl ProtocolVersion {
@@ -26,6 +29,21 @@ impl ProtocolVersion {
     ];
     /// The newest handshake-era revision, answered when a client asks for one we lack.
     pub const LATEST: ProtocolVersion = Self::V2025_11_25;
+    /// Revisions served per request, without a handshake.
+    pub const MODERN: &'static [ProtocolVersion] = &[Self::V2026_07_28];
+    /// Every revision, newest first: the `supportedVersions` of `server/discover`.
+    pub const ALL_NEWEST_FIRST: &'static [ProtocolVersion] = &[
+        Self::V2026_07_28,
+        Self::V2025_11_25,
+        Self::V2025_06_18,
+        Self::V2025_03_26,
+        Self::V2024_11_05,
+    ];
+
+    /// True for revisions of the modern (per-request metadata) era.
+    pub fn is_modern(self) -> bool {
+        self >= Self::V2026_07_28
+    }
 
     /// The revision's date string.
     pub fn as_str(self) -> &'static str {
@@ -34,6 +52,7 @@ impl ProtocolVersion {
             Self::V2025_03_26 => "2025-03-26",
             Self::V2025_06_18 => "2025-06-18",
             Self::V2025_11_25 => "2025-11-25",
+            Self::V2026_07_28 => "2026-07-28",
         }
     }
 
@@ -69,7 +88,7 @@ pub struct UnsupportedVersion;
 impl FromStr for ProtocolVersion {
     type Err = UnsupportedVersion;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::HANDSHAKE
+        Self::ALL_NEWEST_FIRST
             .iter()
             .copied()
             .find(|v| v.as_str() == s)
@@ -88,5 +107,7 @@ mod tests {
         assert!(ProtocolVersion::V2025_03_26.allows_batches());
         assert!(!ProtocolVersion::V2025_06_18.allows_batches());
         assert!(!ProtocolVersion::V2024_11_05.allows_batches());
+        assert!("2026-07-28".parse::<ProtocolVersion>().unwrap().is_modern());
+        assert!(!ProtocolVersion::LATEST.is_modern());
     }
 }

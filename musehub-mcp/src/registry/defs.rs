@@ -126,6 +126,10 @@ pub struct ResourceDef {
     pub handler: ResourceHandler,
     /// Completion hooks for template variables.
     pub completions: &'static [CompletionDef],
+    /// `ttlMs` of `resources/read` in the 2026-07-28 era (default from the server config).
+    pub ttl_ms: Option<u64>,
+    /// `cacheScope` of `resources/read` (`public` or `private`; default from the config).
+    pub cache_scope: Option<&'static str>,
     /// Declaration site.
     pub location: SourceLocation,
 }

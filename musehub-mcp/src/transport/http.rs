@@ -32,7 +32,6 @@ use crate::error::McpError;
 use crate::protocol::jsonrpc::{
     self, Message, Request as RpcRequest, encode_error_without_id, encode_response,
 };
-use crate::protocol::version::ProtocolVersion;
 use crate::session::Session;
 use crate::session::events::{EventStream, Read, parse_event_id};
 
@@ -98,6 +97,7 @@ pub async fn serve_router(
             tokio::spawn(async move {
                 tokio::time::sleep(grace).await;
                 s.sessions.clear();
+                s.shutdown.cancel();
             });
         }
     };
@@ -277,35 +277,11 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Validates `MCP-Protocol-Version`: any revision we speak is accepted, even one other than
-/// the session's (clients may send an older one); absent means 2025-03-26
-/// (basic/transports.mdx, "Protocol Version Header").
-#[allow(clippy::result_large_err)]
-fn check_version_header(headers: &HeaderMap) -> Result<(), Response> {
-    let Some(v) = headers.get(VERSION_HEADER) else {
-        return Ok(());
-    };
-    match v
-        .to_str()
-        .ok()
-        .and_then(|s| s.parse::<ProtocolVersion>().ok())
-    {
-        Some(_) => Ok(()),
-        None => {
-            let supported: Vec<&str> = ProtocolVersion::HANDSHAKE
-                .iter()
-                .map(|v| v.as_str())
-                .collect();
-            Err(transport_error(
-                StatusCode::BAD_REQUEST,
-                &format!(
-                    "Bad Request: unsupported MCP-Protocol-Version (supported: {})",
-                    supported.join(", ")
-                ),
-            ))
-        }
-    }
-}
+// `MCP-Protocol-Version` in the handshake era: any revision we speak is accepted, even one
+// other than the session's (clients may send an older one), and an absent header means
+// 2025-03-26 (basic/transports.mdx, "Protocol Version Header"). A header naming anything
+// else is routed to the modern era (`http_modern::header_is_modern`), which answers -32022
+// with the supported list.
 
 /// Looks up the session named by `Mcp-Session-Id`: 400 when missing, 404 when unknown or
 /// expired (the client then starts a new session).
@@ -366,10 +342,18 @@ async fn post(server: Arc<Server>, headers: HeaderMap, body: Body) -> Response {
             );
         }
     };
-    if let Err(r) = check_version_header(&headers) {
-        return r;
+    if value.is_object() && super::http_modern::is_modern_request(&value, &headers) {
+        return super::http_modern::post(server, headers, value).await;
     }
-
+    if value.is_array() && super::http_modern::header_is_modern(&headers) {
+        return rpc_error(
+            StatusCode::BAD_REQUEST,
+            None,
+            McpError::invalid_request(
+                "JSON-RPC batches are not part of protocol revision 2026-07-28",
+            ),
+        );
+    }
     if let Value::Array(items) = value {
         return post_batch(server, &headers, items).await;
     }
@@ -446,14 +430,7 @@ fn env(
     outbound: Option<mpsc::Sender<Outgoing>>,
     cancel: tokio_util::sync::CancellationToken,
 ) -> CallEnv {
-    CallEnv {
-        session: Some(session.clone()),
-        caller: Caller::anonymous(),
-        protocol_version: session.protocol_version,
-        client_capabilities: session.client_capabilities.clone(),
-        outbound,
-        cancel,
-    }
+    CallEnv::handshake(Some(session.clone()), Caller::anonymous(), outbound, cancel)
 }
 
 /// Runs one request in its own task and answers with JSON, or with SSE once the call sends
@@ -602,6 +579,9 @@ async fn post_batch(server: Arc<Server>, headers: &HeaderMap, items: Vec<Value>)
 }
 
 fn get(server: Arc<Server>, headers: &HeaderMap) -> Response {
+    if super::http_modern::header_is_modern(headers) {
+        return super::http_modern::method_not_allowed();
+    }
     if !accepts(headers, "text/event-stream") {
         let mut r = transport_error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -609,9 +589,6 @@ fn get(server: Arc<Server>, headers: &HeaderMap) -> Response {
         );
         r.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
-        return r;
-    }
-    if let Err(r) = check_version_header(headers) {
         return r;
     }
     let session = match session_of(&server, headers) {
@@ -646,6 +623,9 @@ fn get(server: Arc<Server>, headers: &HeaderMap) -> Response {
 }
 
 fn delete(server: Arc<Server>, headers: &HeaderMap) -> Response {
+    if super::http_modern::header_is_modern(headers) {
+        return super::http_modern::method_not_allowed();
+    }
     let session = match session_of(&server, headers) {
         Ok(s) => s,
         Err(r) => return r,

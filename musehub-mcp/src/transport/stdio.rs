@@ -13,7 +13,6 @@ use crate::context::{Caller, Outgoing};
 use crate::engine::{CallEnv, Server};
 use crate::error::McpError;
 use crate::protocol::jsonrpc::{self, Message, encode_error_without_id, encode_response};
-use crate::protocol::version::ProtocolVersion;
 use crate::session::Session;
 
 /// Serves the process's stdin and stdout until stdin closes.
@@ -155,20 +154,7 @@ async fn handle_line(
                 Some(s) => s.start_request(&req.id),
                 None => tokio_util::sync::CancellationToken::new(),
             };
-            let env = CallEnv {
-                protocol_version: current
-                    .as_ref()
-                    .map(|s| s.protocol_version)
-                    .unwrap_or(ProtocolVersion::LATEST),
-                client_capabilities: current
-                    .as_ref()
-                    .map(|s| s.client_capabilities.clone())
-                    .unwrap_or_default(),
-                session: current.clone(),
-                caller: Caller::anonymous(),
-                outbound: Some(tx),
-                cancel,
-            };
+            let env = CallEnv::handshake(current.clone(), Caller::anonymous(), Some(tx), cancel);
             let server = server.clone();
             let final_tx = env.outbound.clone();
             // One forwarder per call keeps its messages and its response in order.
