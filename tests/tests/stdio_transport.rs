@@ -64,6 +64,23 @@ async fn lines_in_lines_out() {
         json!({"jsonrpc": "2.0", "id": 2, "result": {"content": [{"type": "text", "text": "liftoff"}]}})
     );
 
+    // A modern request on the same pipe: the envelope selects 2026-07-28 per request.
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}});
+    client_write
+        .write_all(send(json!({"jsonrpc": "2.0", "id": 3, "method": "server/discover", "params": {"_meta": meta}})).as_bytes())
+        .await
+        .unwrap();
+    let v = next().await;
+    assert_eq!(v["result"]["supportedVersions"][0], "2026-07-28");
+    assert_eq!(v["result"]["resultType"], "complete");
+    let mut bad = meta.clone();
+    bad["io.modelcontextprotocol/protocolVersion"] = "1900-01-01".into();
+    client_write
+        .write_all(send(json!({"jsonrpc": "2.0", "id": 4, "method": "tools/list", "params": {"_meta": bad}})).as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(next().await["error"]["code"], -32022);
+
     client_write.write_all(b"[]\n").await.unwrap();
     assert_eq!(next().await["error"]["code"], -32600);
     client_write

@@ -10,9 +10,12 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWrite
 use tokio::sync::{Mutex, mpsc};
 
 use crate::context::{Caller, Outgoing};
+use crate::engine::modern::{self, META_SUBSCRIPTION};
 use crate::engine::{CallEnv, Server};
 use crate::error::McpError;
-use crate::protocol::jsonrpc::{self, Message, encode_error_without_id, encode_response};
+use crate::protocol::jsonrpc::{
+    self, Message, Request, encode_error_without_id, encode_message, encode_response,
+};
 use crate::session::Session;
 
 /// Serves the process's stdin and stdout until stdin closes.
@@ -150,11 +153,32 @@ async fn handle_line(
         }
         Message::Request(req) => {
             let (tx, mut rx) = mpsc::channel(server.config.request_queue.max(1));
-            let cancel = match &current {
-                Some(s) => s.start_request(&req.id),
-                None => tokio_util::sync::CancellationToken::new(),
+            // The era is chosen per request: a `_meta` envelope means 2026-07-28 (stdio has no
+            // headers to compare); anything else uses the session from `initialize`, if any.
+            let modern = modern::has_envelope(req.params.as_ref());
+            let env = if modern {
+                let checked = modern::envelope(req.params.as_ref())
+                    .and_then(|e| modern::modern_version(&e.version).map(|v| (v, e)));
+                let (version, envelope) = match checked {
+                    Ok(x) => x,
+                    Err(e) => {
+                        let _ = out.send(encode_response(&req.id, &Err(e))).await;
+                        return;
+                    }
+                };
+                if req.method == "subscriptions/listen" {
+                    listen(server, out, &req);
+                    return;
+                }
+                let cancel = tokio_util::sync::CancellationToken::new();
+                CallEnv::modern(version, envelope, Caller::anonymous(), Some(tx), cancel)
+            } else {
+                let cancel = match &current {
+                    Some(s) => s.start_request(&req.id),
+                    None => tokio_util::sync::CancellationToken::new(),
+                };
+                CallEnv::handshake(current.clone(), Caller::anonymous(), Some(tx), cancel)
             };
-            let env = CallEnv::handshake(current.clone(), Caller::anonymous(), Some(tx), cancel);
             let server = server.clone();
             let final_tx = env.outbound.clone();
             // One forwarder per call keeps its messages and its response in order.
@@ -175,7 +199,11 @@ async fn handle_line(
             });
             tokio::spawn(async move {
                 let id = req.id.clone();
-                let outcome = server.handle_request(req, env).await;
+                let outcome = if modern {
+                    server.handle_modern(req, env).await
+                } else {
+                    server.handle_request(req, env).await
+                };
                 if let Some(s) = &current {
                     s.finish_request(&id);
                 }
@@ -193,4 +221,49 @@ async fn handle_line(
             }
         }
     }
+}
+
+/// `subscriptions/listen` on stdio: the acknowledgement, then every opted-in change, tagged
+/// with the subscription id, interleaved with other traffic until stdin closes.
+fn listen(server: &Arc<Server>, out: &mpsc::Sender<Bytes>, req: &Request) {
+    let Some(requested) = req
+        .params
+        .as_ref()
+        .and_then(|p| p.get("notifications"))
+        .filter(|n| n.is_object())
+    else {
+        let e =
+            McpError::invalid_params("subscriptions/listen needs a `notifications` filter object");
+        let bytes = encode_response(&req.id, &Err(e));
+        let out = out.clone();
+        tokio::spawn(async move {
+            let _ = out.send(bytes).await;
+        });
+        return;
+    };
+    let filter = modern::agreed_filter(requested);
+    let id = req.id.clone();
+    let mut changes = server.subscribe_changes();
+    let out = out.clone();
+    tokio::spawn(async move {
+        let ack = encode_message(
+            None,
+            "notifications/subscriptions/acknowledged",
+            &serde_json::json!({ "notifications": filter, "_meta": { META_SUBSCRIPTION: id } }),
+        );
+        if out.send(ack).await.is_err() {
+            return;
+        }
+        while let Ok(change) = changes.recv().await {
+            if !change.wanted_by(&filter) {
+                continue;
+            }
+            let mut params = change.params();
+            params.insert("_meta".into(), serde_json::json!({ META_SUBSCRIPTION: id }));
+            let msg = encode_message(None, &change.method(), &Value::Object(params));
+            if out.send(msg).await.is_err() {
+                return;
+            }
+        }
+    });
 }
