@@ -557,6 +557,18 @@ impl Ctx {
         }
     }
 
+    /// Fails unless the client declared `capability` (`sampling`, `elicitation`, `roots`):
+    /// a tool error in the handshake era, -32021 with `requiredCapabilities` in the
+    /// 2026-07-28 era.
+    pub fn require_client_capability(&self, capability: &str) -> Result<(), ToolError> {
+        let present = self.inner.client_capabilities.get(capability).is_some();
+        self.require_capability(
+            present,
+            json!({ capability: {} }),
+            &format!("this tool needs the client's `{capability}` capability"),
+        )
+    }
+
     /// Checks a client capability; without it the call fails: a tool error in the handshake
     /// era, `MissingRequiredClientCapability` (-32021) in the 2026-07-28 era.
     pub(crate) fn require_capability(

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite against the conformance example server:
 # 0.2.0-alpha.12 with --requirements 2025-11-25 (30 scored scenarios plus session-lifecycle,
-# json-schema-2020-12 and server-sse-polling), then 0.1.16's default and pending suites.
-# Any failed check fails the run. Usage: run.sh [path-to-conformance-binary]
+# json-schema-2020-12 and server-sse-polling) and --requirements 2026-07-28 (37 scored
+# scenarios), then 0.1.16's default and pending suites. The suite's own exit code decides:
+# any failed check of a scored scenario (requirements mode) or of any scenario (suite mode)
+# fails the run. Usage: run.sh [path-to-conformance-binary]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -37,17 +39,15 @@ run() {
   echo "== conformance $name"
   # The suite's bin starts with '#!/usr/bin/env node': put Node 22 first on PATH.
   if PATH="$(dirname "$node22"):$PATH" "$node22" "$@" >"$out/$name.txt" 2>&1; then
-    grep -E '^✗' "$out/$name.txt" || true
+    grep -E '^✗|^Not scored' "$out/$name.txt" || true
   else
     status=1
     cat "$out/$name.txt"
   fi
-  grep -E '^Total' "$out/$name.txt" || true
+  python3 "$here/scored.py" "$out/$name.txt"
 }
 run "0.2.0-alpha.12 --requirements 2025-11-25" "$new" server --url "$url" --requirements 2025-11-25
+run "0.2.0-alpha.12 --requirements 2026-07-28" "$new" server --url "$url" --requirements 2026-07-28
 run "0.1.16 default suite" "$old" server --url "$url"
 run "0.1.16 pending suite" "$old" server --url "$url" --suite pending
-if grep -hE '^Total: [0-9]+ passed, [1-9]' "$out"/*.txt >/dev/null; then
-  status=1
-fi
 exit $status

@@ -676,3 +676,15 @@ async fn initialize_still_selects_the_handshake_era() {
         "initialize negotiates a handshake revision"
     );
 }
+
+#[tokio::test]
+async fn an_enveloped_initialize_is_a_removed_method() {
+    let s = start(ServerConfig::default()).await;
+    let (status, v) = call(&s, 9, "initialize", json!({"protocolVersion": V, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}), json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        v,
+        json!({"jsonrpc": "2.0", "id": 9, "error": {"code": -32601, "message": "Method not found: initialize"}})
+    );
+    assert_eq!(s.server.sessions().len(), 0);
+}

@@ -340,6 +340,299 @@ fn test_prompt_with_image() -> Vec<PromptMessage> {
     ]
 }
 
+// ---- Fixtures of the 2026-07-28 scenarios. The MRTR tools below are ordinary tools: the
+// same `Elicitation` / `Sampling` / `Roots` calls that send requests on a stream in the
+// handshake era become input rounds in this one.
+
+/// Requires the sampling client capability; rejects with -32021 if undeclared (SEP-2575)
+#[tool(read_only)]
+fn test_missing_capability(ctx: &Ctx) -> Result<String, ToolError> {
+    ctx.require_client_capability("sampling")?;
+    Ok("Client declared the sampling capability".into())
+}
+
+fn confirm_schema() -> Value {
+    json!({"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]})
+}
+
+fn name_schema() -> Value {
+    json!({"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]})
+}
+
+fn action(r: &ElicitResult<Value>) -> &'static str {
+    match r {
+        ElicitResult::Accept(_) => "accept",
+        ElicitResult::Decline => "decline",
+        ElicitResult::Cancel => "cancel",
+    }
+}
+
+fn field(r: &ElicitResult<Value>, name: &str) -> Option<Value> {
+    match r {
+        ElicitResult::Accept(v) => v.get(name).cloned(),
+        _ => None,
+    }
+}
+
+/// Asks for elicitation via an InputRequiredResult, never via a request on the response stream (SEP-2575)
+#[tool(read_only)]
+async fn test_streaming_elicitation(elicit: Elicitation) -> Result<String, ToolError> {
+    let r = elicit
+        .key("confirm")
+        .form_schema("Please confirm", confirm_schema())
+        .await?;
+    Ok(format!(
+        "Streaming elicitation completed: action={}",
+        action(&r)
+    ))
+}
+
+/// Emits notifications/message only when _meta io.modelcontextprotocol/logLevel is set (SEP-2575)
+#[tool(read_only)]
+async fn test_logging_tool(log: musehub_mcp::Logger) -> String {
+    log.info("Logging tool started").await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    log.info("Logging tool finished").await;
+    "Logging tool executed".into()
+}
+
+/// Sends notifications/tools/list_changed to subscriptions/listen streams (SEP-2575)
+#[tool(read_only)]
+fn test_trigger_tool_change(ctx: &Ctx) -> String {
+    ctx.notify_list_changed("tools");
+    "Sent notifications/tools/list_changed".into()
+}
+
+/// Sends notifications/prompts/list_changed to subscriptions/listen streams (SEP-2575)
+#[tool(read_only)]
+fn test_trigger_prompt_change(ctx: &Ctx) -> String {
+    ctx.notify_list_changed("prompts");
+    "Sent notifications/prompts/list_changed".into()
+}
+
+/// Mirrors its region argument into the Mcp-Param-Region header (SEP-2243)
+#[tool(read_only)]
+fn test_header_param(
+    #[arg(desc = "Region; mirrored into Mcp-Param-Region", header = "Region")] region: String,
+) -> String {
+    format!("Region: {region}")
+}
+
+/// MRTR: asks for the user name via elicitation, then greets (SEP-2322)
+#[tool(read_only)]
+async fn test_input_required_result_elicitation(elicit: Elicitation) -> Result<String, ToolError> {
+    let r = elicit
+        .key("user_name")
+        .form_schema("What is your name?", name_schema())
+        .await?;
+    Ok(match field(&r, "name") {
+        Some(Value::String(n)) => format!("Hello, {n}!"),
+        _ => format!("Elicitation ended: action={}", action(&r)),
+    })
+}
+
+fn question(text: &str, max_tokens: u32) -> Value {
+    json!({"messages": [{"role": "user", "content": {"type": "text", "text": text}}], "maxTokens": max_tokens})
+}
+
+fn sampled_text(answer: &Value) -> String {
+    answer["content"]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// MRTR: asks the client LLM a question via sampling (SEP-2322)
+#[tool(read_only)]
+async fn test_input_required_result_sampling(sampling: Sampling) -> Result<String, ToolError> {
+    let answer = sampling
+        .key("capital_question")
+        .create_message(question("What is the capital of France?", 100))
+        .await?;
+    Ok(format!("LLM response: {}", sampled_text(&answer)))
+}
+
+fn root_uris(roots: &Value) -> String {
+    let uris: Vec<&str> = roots["roots"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|r| r["uri"].as_str()).collect())
+        .unwrap_or_default();
+    if uris.is_empty() {
+        "(none)".into()
+    } else {
+        uris.join(", ")
+    }
+}
+
+/// MRTR: asks the client for its roots (SEP-2322)
+#[tool(read_only)]
+async fn test_input_required_result_list_roots(
+    roots: musehub_mcp::Roots,
+) -> Result<String, ToolError> {
+    let listed = roots.key("client_roots").list().await?;
+    Ok(format!("Client roots: {}", root_uris(&listed)))
+}
+
+/// MRTR: round-trips an integrity-protected requestState (SEP-2322)
+#[tool(read_only)]
+async fn test_input_required_result_request_state(
+    elicit: Elicitation,
+) -> Result<String, ToolError> {
+    // The framework seals every round's answers into an HMAC-protected requestState and
+    // refuses a state that fails verification, so reaching this line means it was verified.
+    let r = elicit
+        .key("confirm")
+        .form_schema("Please confirm", confirm_schema())
+        .await?;
+    let confirmed = field(&r, "ok") == Some(Value::Bool(true));
+    Ok(format!(
+        "state-ok: requestState verified (confirmed={confirmed})"
+    ))
+}
+
+/// MRTR: elicitation + sampling + roots in one InputRequiredResult (SEP-2322)
+#[tool(read_only)]
+async fn test_input_required_result_multiple_inputs(
+    elicit: Elicitation,
+    sampling: Sampling,
+    roots: musehub_mcp::Roots,
+) -> Result<String, ToolError> {
+    // Asked together, so all three go out in one round.
+    let (elicit, sampling, roots) = (
+        elicit.key("user_name"),
+        sampling.key("greeting"),
+        roots.key("client_roots"),
+    );
+    let (name, greeting, listed) = tokio::join!(
+        elicit.form_schema("What is your name?", name_schema()),
+        sampling.create_message(question("Generate a greeting", 50)),
+        roots.list(),
+    );
+    let (name, greeting, listed) = (name?, greeting?, listed?);
+    let count = listed["roots"].as_array().map_or(0, Vec::len);
+    Ok(format!(
+        "Name: {}; Greeting: {}; Roots: {count}",
+        field(&name, "name")
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default(),
+        sampled_text(&greeting)
+    ))
+}
+
+/// MRTR: two rounds of elicitation with evolving requestState (SEP-2322)
+#[tool(read_only)]
+async fn test_input_required_result_multi_round(elicit: Elicitation) -> Result<String, ToolError> {
+    let step1 = elicit
+        .key("step1")
+        .form_schema("Step 1: What is your name?", name_schema())
+        .await?;
+    let color_schema = json!({"type": "object", "properties": {"color": {"type": "string"}}, "required": ["color"]});
+    let step2 = elicit
+        .key("step2")
+        .form_schema("Step 2: What is your favorite color?", color_schema)
+        .await?;
+    let text = |v: Option<Value>| {
+        v.and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default()
+    };
+    Ok(format!(
+        "Multi-round complete: name={}, color={}",
+        text(field(&step1, "name")),
+        text(field(&step2, "color"))
+    ))
+}
+
+/// MRTR: rejects a tampered requestState (SEP-2322)
+#[tool(read_only)]
+async fn test_input_required_result_tampered_state(
+    elicit: Elicitation,
+) -> Result<String, ToolError> {
+    elicit
+        .key("confirm")
+        .form_schema("Please confirm", confirm_schema())
+        .await?;
+    Ok("state-ok: untampered requestState accepted".into())
+}
+
+/// MRTR: only asks for inputs whose client capability was declared (SEP-2322)
+#[tool(read_only)]
+async fn test_input_required_result_capabilities(
+    ctx: &Ctx,
+    elicit: Elicitation,
+    sampling: Sampling,
+    roots: musehub_mcp::Roots,
+) -> Result<String, ToolError> {
+    let caps = ctx.client_capabilities();
+    let has = |c: &str| caps.get(c).is_some();
+    if !has("elicitation") && !has("sampling") && !has("roots") {
+        ctx.require_client_capability("sampling")?;
+    }
+    let mut asked = Vec::new();
+    let (a, b, c) = tokio::join!(
+        async {
+            if has("elicitation") {
+                elicit
+                    .key("user_name")
+                    .form_schema("What is your name?", name_schema())
+                    .await
+                    .map(|_| ())
+            } else {
+                Ok(())
+            }
+        },
+        async {
+            if has("sampling") {
+                sampling
+                    .key("capital_question")
+                    .create_message(question("What is the capital of France?", 100))
+                    .await
+                    .map(|_| ())
+            } else {
+                Ok(())
+            }
+        },
+        async {
+            if has("roots") {
+                roots.key("client_roots").list().await.map(|_| ())
+            } else {
+                Ok(())
+            }
+        },
+    );
+    a?;
+    b?;
+    c?;
+    for (cap, key) in [
+        ("elicitation", "user_name"),
+        ("sampling", "capital_question"),
+        ("roots", "client_roots"),
+    ] {
+        if has(cap) {
+            asked.push(key);
+        }
+    }
+    Ok(format!("Received inputs for: {}", asked.join(", ")))
+}
+
+/// MRTR: asks for context via elicitation before rendering (SEP-2322)
+#[prompt(title = "Prompt With Input Required")]
+async fn test_input_required_result_prompt(
+    elicit: Elicitation,
+) -> Result<GetPromptResult, ToolError> {
+    let schema = json!({"type": "object", "properties": {"context": {"type": "string"}}, "required": ["context"]});
+    let r = elicit
+        .key("user_context")
+        .form_schema("What context should the prompt use?", schema)
+        .await?;
+    let context = field(&r, "context")
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_else(|| "(none)".into());
+    Ok(GetPromptResult {
+        description: Some("Prompt rendered with elicited context".into()),
+        messages: vec![PromptMessage::user(format!("Use this context: {context}"))],
+    })
+}
+
 #[derive(Parser)]
 #[command(about = "The MCP conformance suite's fixture server, built on musehub-mcp")]
 struct Cli {

@@ -31,15 +31,21 @@ use crate::protocol::jsonrpc::{self, Message, Request, encode_message, encode_re
 
 use super::http::VERSION_HEADER;
 
-/// Routing rule between the eras, for a POST body that is one JSON object: `initialize`
-/// always selects the handshake era; otherwise an envelope in `params._meta`, or an
-/// `MCP-Protocol-Version` header naming no handshake revision, selects 2026-07-28.
+/// Routing rule between the eras, for a POST body that is one JSON object:
+/// - an envelope in `params._meta` (`io.modelcontextprotocol/protocolVersion`) selects
+///   2026-07-28, whatever the method (so an enveloped `initialize` is a removed method: 404);
+/// - otherwise `initialize`, with or without an `MCP-Protocol-Version` header, selects the
+///   handshake era (a legacy client never sends the envelope);
+/// - otherwise an `MCP-Protocol-Version` header naming no handshake revision selects
+///   2026-07-28 (its envelope is then missing: -32602), and anything else is handshake era.
 pub fn is_modern_request(value: &Value, headers: &HeaderMap) -> bool {
+    if modern::has_envelope(value.get("params").and_then(Value::as_object)) {
+        return true;
+    }
     if value.get("method").and_then(Value::as_str) == Some("initialize") {
         return false;
     }
-    let envelope = modern::has_envelope(value.get("params").and_then(Value::as_object));
-    envelope || header_is_modern(headers)
+    header_is_modern(headers)
 }
 
 /// Does the `MCP-Protocol-Version` header name something other than a handshake revision?
