@@ -94,7 +94,10 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     // Spec defaults (server/tools.mdx, ToolAnnotations) unless the tool is read-only, which
     // makes it neither destructive nor state-changing, hence idempotent.
     let destructive_v = destructive.map(|f| f.0).unwrap_or(!read_only_v);
-    let idempotent_v = opts.flag("idempotent")?.map(|f| f.0).unwrap_or(read_only_v);
+    let idempotent = opts.flag("idempotent")?;
+    let idempotent_v = idempotent.map(|f| f.0).unwrap_or(read_only_v);
+    let destructive_explicit = destructive.is_some();
+    let idempotent_explicit = idempotent.is_some();
     let open_world_v = opts.flag("open_world")?.map(|f| f.0).unwrap_or(false);
     let write_v = write.map(|f| f.0).unwrap_or(false);
     let icons = icons_tokens(&opts.icons()?);
@@ -204,6 +207,8 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                     read_only: #read_only_v,
                     destructive: #destructive_v,
                     idempotent: #idempotent_v,
+                    destructive_explicit: #destructive_explicit,
+                    idempotent_explicit: #idempotent_explicit,
                     open_world: #open_world_v,
                     write: #write_v,
                     sse: #sse_v,

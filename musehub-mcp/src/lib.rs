@@ -24,12 +24,15 @@
 //! - [`engine`]: `initialize` negotiation and the dispatch of every MCP method;
 //! - [`session`]: handshake-era sessions and resumable SSE event logs;
 //! - [`transport`]: Streamable HTTP (`/mcp`) and stdio;
+//! - [`docs`]: `/mcp/docs`, `/mcp/docs.json` and the offline Markdown reference and lint;
 //! - [`context`] and [`handler`]: what a tool takes (injected helpers) and returns.
 
 extern crate self as musehub_mcp;
 
+pub mod auth;
 pub mod config;
 pub mod context;
+pub mod docs;
 pub mod engine;
 pub mod error;
 pub mod handler;
@@ -46,6 +49,7 @@ pub use context::{
     Caller, CancellationToken, Ctx, ElicitResult, Elicitation, FromCtx, Identity, Logger, Progress,
     Roots, Sampling, State,
 };
+pub use docs::{AuthScheme, DocsOptions};
 pub use engine::{Server, ServerBuilder};
 pub use error::{McpError, ToolError};
 pub use handler::{Args, IntoPromptResult, IntoResourceContents, IntoToolResult, Json};

@@ -10,7 +10,7 @@ use musehub_mcp::prelude::*;
 use musehub_mcp::serde_json::{Value, json};
 
 /// Echo the message back.
-#[tool(read_only, title = "Echo")]
+#[tool(read_only, title = "Echo", category = "read")]
 pub fn echo(#[arg(desc = "What to echo")] message: String) -> String {
     message
 }
@@ -23,19 +23,19 @@ pub struct Sum {
 }
 
 /// Add two integers.
-#[tool(read_only)]
+#[tool(read_only, category = "read")]
 pub async fn add(a: i64, b: i64) -> Json<Sum> {
     Json(Sum { sum: a + b })
 }
 
 /// List the first `n` square numbers.
-#[tool(read_only)]
+#[tool(read_only, category = "read")]
 pub fn squares(#[arg(desc = "How many", default = 3u32)] n: u32) -> Json<Vec<u64>> {
     Json((1..=n as u64).map(|i| i * i).collect())
 }
 
 /// Count down, reporting progress at each step.
-#[tool(read_only)]
+#[tool(read_only, category = "interactive")]
 pub async fn count_down(progress: Progress, from: u32) -> String {
     for i in 0..from {
         progress
@@ -53,7 +53,7 @@ pub struct NameForm {
 }
 
 /// Ask the user for their name.
-#[tool(read_only)]
+#[tool(read_only, category = "interactive")]
 pub async fn ask_name(elicit: Elicitation) -> Result<String, ToolError> {
     match elicit.form::<NameForm>("What is your name?").await? {
         ElicitResult::Accept(f) => Ok(format!("hello {}", f.name)),
@@ -106,7 +106,7 @@ pub struct ColourForm {
 }
 
 /// Ask two questions in turn: a name, then a colour.
-#[tool(read_only)]
+#[tool(read_only, category = "interactive")]
 pub async fn two_questions(elicit: Elicitation) -> Result<String, ToolError> {
     let ElicitResult::Accept(name) = elicit.key("name").form::<NameForm>("Your name?").await?
     else {
@@ -151,7 +151,7 @@ pub fn panics() -> String {
 }
 
 /// Store a note (a write tool).
-#[tool(write, destructive = false, idempotent = true)]
+#[tool(write, destructive = false, idempotent = true, category = "write")]
 pub fn write_note(text: String) -> String {
     format!("stored {} bytes", text.len())
 }
@@ -209,18 +209,32 @@ impl Drop for TestServer {
 
 /// Builds the test server with these settings.
 pub fn build(config: ServerConfig) -> Arc<Server> {
+    build_with(config, |b| b)
+}
+
+/// Builds the test server with these settings and extra builder steps (auth, rate limits).
+pub fn build_with(
+    config: ServerConfig,
+    extra: impl FnOnce(musehub_mcp::ServerBuilder) -> musehub_mcp::ServerBuilder,
+) -> Arc<Server> {
     musehub_fixture_crate::link();
-    Server::builder("musehub-tests")
-        .title("MuseHub test server")
-        .instructions("Test instructions.")
-        .config(config)
-        .build()
-        .expect("registry builds")
+    extra(
+        Server::builder("musehub-tests")
+            .title("MuseHub test server")
+            .instructions("Test instructions.")
+            .config(config),
+    )
+    .build()
+    .expect("registry builds")
 }
 
 /// Starts a server on a free loopback port.
 pub async fn start(config: ServerConfig) -> TestServer {
-    let server = build(config);
+    serve(build(config)).await
+}
+
+/// Serves a built server on a free loopback port.
+pub async fn serve(server: Arc<Server>) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -1,4 +1,5 @@
-//! The smallest useful MuseHub MCP server: one tool, one resource, one prompt.
+//! The smallest useful MuseHub MCP server: two tools, one resource, one prompt, and the
+//! documentation surfaces every framework server gets (`/mcp/docs`, `/mcp/docs.json`).
 //!
 //! ```text
 //! cargo run -p musehub-examples --bin hello -- --bind 127.0.0.1:8080
@@ -8,10 +9,11 @@
 use std::net::SocketAddr;
 
 use clap::Parser;
+use musehub_mcp::DocsOptions;
 use musehub_mcp::prelude::*;
 
 /// Say hello to someone.
-#[tool(read_only, title = "Say hello")]
+#[tool(read_only, title = "Say hello", category = "greetings")]
 async fn hello(#[arg(desc = "Who to greet")] name: String) -> String {
     format!("Hello, {name}!")
 }
@@ -24,7 +26,7 @@ struct Sum {
 }
 
 /// Add two numbers.
-#[tool(read_only)]
+#[tool(read_only, category = "math")]
 fn add(#[arg(desc = "First addend")] a: f64, #[arg(desc = "Second addend")] b: f64) -> Json<Sum> {
     Json(Sum { sum: a + b })
 }
@@ -58,11 +60,22 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let server = Server::builder("hello").title("Hello, MCP").build()?;
+    // The docs routes come with the HTTP router; the options only describe the groups.
+    let docs = DocsOptions::new()
+        .description("A hello-world server built on musehub-mcp: greet someone, add numbers.")
+        .category("greetings", "Greetings", "Friendly words.")
+        .category("math", "Math", "Small calculations with structured output.");
+    let server = Server::builder("hello")
+        .title("Hello, MCP")
+        .docs(docs)
+        .build()?;
     if cli.stdio {
         musehub_mcp::transport::stdio::serve_stdio(server).await?;
     } else {
-        eprintln!("serving http://{}/mcp", cli.bind);
+        eprintln!(
+            "serving http://{0}/mcp (docs: http://{0}/mcp/docs)",
+            cli.bind
+        );
         musehub_mcp::transport::http::serve(server, cli.bind).await?;
     }
     Ok(())

@@ -54,7 +54,12 @@ pub struct Server {
     pub(crate) changes: tokio::sync::broadcast::Sender<Change>,
     /// Fires when the server shuts down (ends `subscriptions/listen` streams).
     pub(crate) shutdown: CancellationToken,
+    /// MSign verification, when the server authenticates callers.
+    pub(crate) auth: Option<Arc<crate::auth::MSignVerifier>>,
+    /// Per-identity rate limits, when configured.
+    pub(crate) limits: Option<Arc<crate::auth::RateLimits>>,
     capabilities: Value,
+    docs: crate::docs::DocsOptions,
 }
 
 /// Configures and builds a [`Server`].
@@ -62,9 +67,26 @@ pub struct ServerBuilder {
     info: ServerInfo,
     config: ServerConfig,
     state: StateMap,
+    docs: crate::docs::DocsOptions,
+    auth: Option<Arc<crate::auth::MSignVerifier>>,
+    limits: Option<Arc<crate::auth::RateLimits>>,
 }
 
 impl ServerBuilder {
+    /// Authenticates callers with MSign request signatures (docs/msign.md). Unsigned requests
+    /// stay anonymous; write tools then need a signature (HTTP 401 with the challenge, realm =
+    /// the server name).
+    pub fn auth(mut self, verifier: crate::auth::MSignVerifier) -> Self {
+        self.auth = Some(Arc::new(verifier));
+        self
+    }
+
+    /// Applies per-identity rate limits (HTTP 429 past them).
+    pub fn rate_limits(mut self, limits: Arc<crate::auth::RateLimits>) -> Self {
+        self.limits = Some(limits);
+        self
+    }
+
     /// The server's display title.
     pub fn title(mut self, title: impl Into<String>) -> Self {
         self.info.title = Some(title.into());
@@ -83,6 +105,13 @@ impl ServerBuilder {
     /// Replaces the settings.
     pub fn config(mut self, config: ServerConfig) -> Self {
         self.config = config;
+        self
+    }
+    /// Configures the documentation surfaces (`/mcp/docs`, `/mcp/docs.json`) that
+    /// [`crate::transport::http::router`] serves: auth scheme, categories, public URL, or
+    /// [`crate::docs::DocsOptions::disabled`].
+    pub fn docs(mut self, options: crate::docs::DocsOptions) -> Self {
+        self.docs = options;
         self
     }
     /// Registers shared state, extracted in tools with `State<T>`.
@@ -106,12 +135,15 @@ impl ServerBuilder {
             state_key: StateKey::new(self.config.state_key.as_deref()),
             changes: tokio::sync::broadcast::channel(self.config.listen_buffer.max(1)).0,
             shutdown: CancellationToken::new(),
+            auth: self.auth,
+            limits: self.limits,
             registry,
             lists,
             modern_lists: Lists::build(registry, 0, &Map::new()),
             state: Arc::new(self.state),
             capabilities,
             config: self.config,
+            docs: self.docs,
         };
         // The modern pages carry the era's fields, which need the finished server info.
         server.modern_lists = Lists::build(
@@ -235,12 +267,20 @@ impl Server {
             },
             config: ServerConfig::default(),
             state: StateMap::default(),
+            auth: None,
+            limits: None,
+            docs: crate::docs::DocsOptions::default(),
         }
     }
 
     /// The settings.
     pub fn config(&self) -> &ServerConfig {
         &self.config
+    }
+
+    /// The documentation settings (see [`ServerBuilder::docs`]).
+    pub fn docs_options(&self) -> &crate::docs::DocsOptions {
+        &self.docs
     }
 
     /// The registry served.

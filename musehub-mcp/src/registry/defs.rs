@@ -79,6 +79,11 @@ pub struct ToolDef {
     pub destructive: bool,
     /// `idempotentHint`.
     pub idempotent: bool,
+    /// `destructive` was written in the attribute (not defaulted); the docs lint wants write
+    /// tools to state it.
+    pub destructive_explicit: bool,
+    /// `idempotent` was written in the attribute (not defaulted).
+    pub idempotent_explicit: bool,
     /// `openWorldHint`.
     pub open_world: bool,
     /// Needs an authenticated caller.

@@ -426,6 +426,8 @@ mod tests {
             read_only: true,
             destructive: false,
             idempotent: true,
+            destructive_explicit: false,
+            idempotent_explicit: false,
             open_world: false,
             write: false,
             sse: false,

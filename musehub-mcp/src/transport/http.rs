@@ -47,10 +47,23 @@ const TRANSPORT_ERROR: i64 = -32000;
 /// JSON-RPC code for an unknown or expired session (as the official SDKs).
 const SESSION_NOT_FOUND: i64 = -32001;
 
-/// The `/mcp` router for a server. Build it once; it holds no per-request state.
+/// The `/mcp` router for a server, with the documentation surfaces (`/mcp/docs`,
+/// `/mcp/docs.json`, `/mcp/docs.schema.json`, `/mcp/docs.md`) unless the server was built with
+/// [`crate::docs::DocsOptions::disabled`]. Build it once; it holds no per-request state.
 pub fn router(server: Arc<Server>) -> Router {
     spawn_sweeper(&server);
-    Router::new().route("/mcp", any(mcp)).with_state(server)
+    let docs = server
+        .docs_options()
+        .enabled()
+        .then(|| crate::docs::router(&server));
+    let mcp_routes = Router::new()
+        .route("/mcp", any(mcp))
+        .layer(axum::middleware::from_fn_with_state(server.clone(), guard))
+        .with_state(server);
+    match docs {
+        Some(docs) => mcp_routes.merge(docs),
+        None => mcp_routes,
+    }
 }
 
 /// Serves `/mcp` on `addr` until Ctrl-C or SIGTERM, then shuts down gracefully.
@@ -101,9 +114,13 @@ pub async fn serve_router(
             });
         }
     };
-    axum::serve(listener, app)
-        .with_graceful_shutdown(signal)
-        .await
+    // Connection info gives anonymous callers' rate limits their key (the client address).
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(signal)
+    .await
 }
 
 async fn shutdown_signal() {
@@ -160,18 +177,145 @@ fn transport_error(status: StatusCode, message: &str) -> Response {
     rpc_error(status, None, McpError::new(TRANSPORT_ERROR, message))
 }
 
+/// The client's address, for anonymous callers' rate limits.
+fn client_ip(req: &Request) -> String {
+    req.extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The guards every `/mcp` request passes, cheapest first: Host (421) and Origin (403), then
+/// the MSign signature when the server authenticates (401), then the caller's rate limit
+/// (429). The request continues with its [`Caller`] in its extensions.
+async fn guard(
+    State(server): State<Arc<Server>>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if let Err(r) = check_host(&server, req.headers(), req.uri()) {
+        return r;
+    }
+    if let Err(r) = check_origin(&server, req.headers()) {
+        return r;
+    }
+    let mut req = match &server.auth {
+        Some(verifier) => {
+            match crate::auth::authenticate(
+                verifier,
+                &server.info.name,
+                server.config.max_body_bytes,
+                req,
+            )
+            .await
+            {
+                Ok(r) => r,
+                Err(r) => return r,
+            }
+        }
+        None => req,
+    };
+    if req.extensions().get::<Caller>().is_none() {
+        req.extensions_mut().insert(Caller::anonymous());
+    }
+    if let Some(limits) = &server.limits {
+        let ip = client_ip(&req);
+        let caller = req
+            .extensions()
+            .get::<Caller>()
+            .cloned()
+            .unwrap_or_default();
+        if let Err(l) = limits.check_caller(&caller, &ip) {
+            return too_many_requests(&l);
+        }
+    }
+    next.run(req).await
+}
+
+/// 429 with `Retry-After` and the `RateLimit-*` headers.
+pub(crate) fn too_many_requests(l: &crate::auth::Limited) -> Response {
+    let secs = l.retry_after.as_secs() + u64::from(l.retry_after.subsec_nanos() > 0);
+    let secs = secs.max(1);
+    let mut r = rpc_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        None,
+        McpError::new(
+            TRANSPORT_ERROR,
+            format!(
+                "Too Many Requests: the limit is {} per minute; retry after {secs} s",
+                l.limit
+            ),
+        )
+        .with_data(serde_json::json!({ "retryAfter": secs, "limit": l.limit })),
+    );
+    let h = r.headers_mut();
+    for (name, value) in [
+        ("retry-after", secs.to_string()),
+        ("ratelimit-limit", l.limit.to_string()),
+        ("ratelimit-remaining", "0".to_string()),
+        ("ratelimit-reset", secs.to_string()),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.insert(name, v);
+        }
+    }
+    r
+}
+
+/// Gates a `tools/call` before any work: a write tool needs a signed caller (401 with the
+/// challenge), and a tool with its own rate limit is checked (429).
+pub(crate) fn gate_tool_call(
+    server: &Server,
+    req: &RpcRequest,
+    caller: &Caller,
+    ip: &str,
+) -> Option<Response> {
+    if req.method != "tools/call" {
+        return None;
+    }
+    let name = req
+        .params
+        .as_ref()
+        .and_then(|p| p.get("name"))
+        .and_then(Value::as_str)?;
+    let tool = server.registry.tool(name)?;
+    if tool.def.write && !caller.is_authenticated() && server.auth.is_some() {
+        let mut r = rpc_error(
+            StatusCode::UNAUTHORIZED,
+            Some(&req.id),
+            McpError::new(
+                crate::error::codes::UNAUTHORIZED,
+                format!(
+                    "Unauthorized: tool `{name}` changes data and needs a signed request (MSign)"
+                ),
+            ),
+        );
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            crate::auth::challenge(&server.info.name),
+        );
+        return Some(r);
+    }
+    if let Some(limits) = &server.limits
+        && let Err(l) = limits.check_tool(name, caller, ip)
+    {
+        return Some(too_many_requests(&l));
+    }
+    None
+}
+
 async fn mcp(State(server): State<Arc<Server>>, req: Request) -> Response {
+    let ip = client_ip(&req);
     let (parts, body) = req.into_parts();
-    if let Err(r) = check_host(&server, &parts.headers, &parts.uri) {
-        return r;
-    }
-    if let Err(r) = check_origin(&server, &parts.headers) {
-        return r;
-    }
+    let caller = parts
+        .extensions
+        .get::<Caller>()
+        .cloned()
+        .unwrap_or_default();
     match parts.method {
-        Method::POST => post(server, parts.headers, body).await,
-        Method::GET => get(server, &parts.headers),
-        Method::DELETE => delete(server, &parts.headers),
+        Method::POST => post(server, parts.headers, body, caller, ip).await,
+        Method::GET => get(server, &parts.headers, &caller),
+        Method::DELETE => delete(server, &parts.headers, &caller),
         _ => {
             let mut r = transport_error(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -285,8 +429,17 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// Looks up the session named by `Mcp-Session-Id`: 400 when missing, 404 when unknown or
 /// expired (the client then starts a new session).
+///
+/// Session binding: a session created by a signed `initialize` belongs to that handle. A
+/// request signed by another handle is 403; with `owner_only` (GET and DELETE) an unsigned
+/// request is 401 too, so nobody but the owner can read its stream or end it.
 #[allow(clippy::result_large_err)]
-fn session_of(server: &Server, headers: &HeaderMap) -> Result<Arc<Session>, Response> {
+fn session_of(
+    server: &Server,
+    headers: &HeaderMap,
+    caller: &Caller,
+    owner_only: bool,
+) -> Result<Arc<Session>, Response> {
     let Some(id) = header_str(headers, SESSION_HEADER) else {
         return Err(transport_error(
             StatusCode::BAD_REQUEST,
@@ -295,6 +448,32 @@ fn session_of(server: &Server, headers: &HeaderMap) -> Result<Arc<Session>, Resp
     };
     match server.sessions.get(id) {
         Some(s) => {
+            if let Some(owner) = &s.owner {
+                match caller.handle() {
+                    Some(h) if h != owner => {
+                        return Err(transport_error(
+                            StatusCode::FORBIDDEN,
+                            "Forbidden: this session belongs to another caller",
+                        ));
+                    }
+                    None if owner_only => {
+                        let mut r = rpc_error(
+                            StatusCode::UNAUTHORIZED,
+                            None,
+                            McpError::new(
+                                crate::error::codes::UNAUTHORIZED,
+                                "Unauthorized: this session belongs to a signed caller; sign the request",
+                            ),
+                        );
+                        r.headers_mut().insert(
+                            header::WWW_AUTHENTICATE,
+                            crate::auth::challenge(&server.info.name),
+                        );
+                        return Err(r);
+                    }
+                    _ => {}
+                }
+            }
             s.touch();
             Ok(s)
         }
@@ -306,7 +485,13 @@ fn session_of(server: &Server, headers: &HeaderMap) -> Result<Arc<Session>, Resp
     }
 }
 
-async fn post(server: Arc<Server>, headers: HeaderMap, body: Body) -> Response {
+async fn post(
+    server: Arc<Server>,
+    headers: HeaderMap,
+    body: Body,
+    caller: Caller,
+    ip: String,
+) -> Response {
     if !(accepts(&headers, "application/json") && accepts(&headers, "text/event-stream")) {
         return transport_error(
             StatusCode::NOT_ACCEPTABLE,
@@ -343,7 +528,7 @@ async fn post(server: Arc<Server>, headers: HeaderMap, body: Body) -> Response {
         }
     };
     if value.is_object() && super::http_modern::is_modern_request(&value, &headers) {
-        return super::http_modern::post(server, headers, value).await;
+        return super::http_modern::post(server, headers, value, caller, ip).await;
     }
     if value.is_array() && super::http_modern::header_is_modern(&headers) {
         return rpc_error(
@@ -355,7 +540,7 @@ async fn post(server: Arc<Server>, headers: HeaderMap, body: Body) -> Response {
         );
     }
     if let Value::Array(items) = value {
-        return post_batch(server, &headers, items).await;
+        return post_batch(server, &headers, items, caller).await;
     }
     let message = match jsonrpc::classify(value) {
         Ok(m) => m,
@@ -364,14 +549,19 @@ async fn post(server: Arc<Server>, headers: HeaderMap, body: Body) -> Response {
     if let Message::Request(req) = &message
         && req.method == "initialize"
     {
-        return initialize(&server, req);
+        return initialize(&server, req, &caller);
     }
-    let session = match session_of(&server, &headers) {
+    let session = match session_of(&server, &headers, &caller, false) {
         Ok(s) => s,
         Err(r) => return r,
     };
     match message {
-        Message::Request(req) => request(server, session, req).await,
+        Message::Request(req) => {
+            if let Some(r) = gate_tool_call(&server, &req, &caller, &ip) {
+                return r;
+            }
+            request(server, session, req, caller).await
+        }
         Message::Notification(n) => {
             server.handle_notification(&n, Some(&session));
             StatusCode::ACCEPTED.into_response()
@@ -385,7 +575,7 @@ async fn post(server: Arc<Server>, headers: HeaderMap, body: Body) -> Response {
     }
 }
 
-fn initialize(server: &Arc<Server>, req: &RpcRequest) -> Response {
+fn initialize(server: &Arc<Server>, req: &RpcRequest, caller: &Caller) -> Response {
     let (version, result) = match server.negotiate(req.params.as_ref()) {
         Ok(x) => x,
         Err(e) => return rpc_error(StatusCode::BAD_REQUEST, Some(&req.id), e),
@@ -399,7 +589,8 @@ fn initialize(server: &Arc<Server>, req: &RpcRequest) -> Response {
         .and_then(|p| p.get("clientInfo"))
         .cloned()
         .unwrap_or_default();
-    let session = match server.sessions.create(version, caps, info, None) {
+    let owner = caller.handle().map(str::to_string);
+    let session = match server.sessions.create(version, caps, info, owner) {
         Ok(s) => s,
         Err(e) => {
             let mut r = transport_error(
@@ -427,15 +618,21 @@ fn initialize(server: &Arc<Server>, req: &RpcRequest) -> Response {
 
 fn env(
     session: &Arc<Session>,
+    caller: Caller,
     outbound: Option<mpsc::Sender<Outgoing>>,
     cancel: tokio_util::sync::CancellationToken,
 ) -> CallEnv {
-    CallEnv::handshake(Some(session.clone()), Caller::anonymous(), outbound, cancel)
+    CallEnv::handshake(Some(session.clone()), caller, outbound, cancel)
 }
 
 /// Runs one request in its own task and answers with JSON, or with SSE once the call sends
 /// anything before its result.
-async fn request(server: Arc<Server>, session: Arc<Session>, req: RpcRequest) -> Response {
+async fn request(
+    server: Arc<Server>,
+    session: Arc<Session>,
+    req: RpcRequest,
+    caller: Caller,
+) -> Response {
     let (tx, mut rx) = mpsc::channel(server.config.request_queue.max(1));
     let id = req.id.clone();
     let cancel = session.start_request(&id);
@@ -443,7 +640,7 @@ async fn request(server: Arc<Server>, session: Arc<Session>, req: RpcRequest) ->
     let task_server = server.clone();
     let final_tx = tx.clone();
     tokio::spawn(async move {
-        let call_env = env(&task_session, Some(tx), cancel);
+        let call_env = env(&task_session, caller, Some(tx), cancel);
         let outcome = task_server.handle_request(req, call_env).await;
         task_session.finish_request(&id);
         let _ = final_tx
@@ -502,7 +699,12 @@ async fn request(server: Arc<Server>, session: Arc<Session>, req: RpcRequest) ->
     sse_response(&server, &session, stream, 0, reader, primed)
 }
 
-async fn post_batch(server: Arc<Server>, headers: &HeaderMap, items: Vec<Value>) -> Response {
+async fn post_batch(
+    server: Arc<Server>,
+    headers: &HeaderMap,
+    items: Vec<Value>,
+    caller: Caller,
+) -> Response {
     if items.is_empty() {
         return rpc_error(
             StatusCode::BAD_REQUEST,
@@ -510,7 +712,7 @@ async fn post_batch(server: Arc<Server>, headers: &HeaderMap, items: Vec<Value>)
             McpError::invalid_request("an empty batch is not a valid request"),
         );
     }
-    let session = match session_of(&server, headers) {
+    let session = match session_of(&server, headers, &caller, false) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -537,11 +739,12 @@ async fn post_batch(server: Arc<Server>, headers: &HeaderMap, items: Vec<Value>)
             Ok(Message::Request(req)) => {
                 let server = server.clone();
                 let session = session.clone();
+                let caller = caller.clone();
                 calls.push(async move {
                     let id = req.id.clone();
                     let cancel = session.start_request(&id);
                     let outcome = server
-                        .handle_request(req, env(&session, None, cancel))
+                        .handle_request(req, env(&session, caller, None, cancel))
                         .await;
                     session.finish_request(&id);
                     encode_response(&id, &outcome)
@@ -578,7 +781,7 @@ async fn post_batch(server: Arc<Server>, headers: &HeaderMap, items: Vec<Value>)
         .into_response()
 }
 
-fn get(server: Arc<Server>, headers: &HeaderMap) -> Response {
+fn get(server: Arc<Server>, headers: &HeaderMap, caller: &Caller) -> Response {
     if super::http_modern::header_is_modern(headers) {
         return super::http_modern::method_not_allowed();
     }
@@ -591,7 +794,7 @@ fn get(server: Arc<Server>, headers: &HeaderMap) -> Response {
             .insert(header::ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
         return r;
     }
-    let session = match session_of(&server, headers) {
+    let session = match session_of(&server, headers, caller, true) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -622,11 +825,11 @@ fn get(server: Arc<Server>, headers: &HeaderMap) -> Response {
     }
 }
 
-fn delete(server: Arc<Server>, headers: &HeaderMap) -> Response {
+fn delete(server: Arc<Server>, headers: &HeaderMap, caller: &Caller) -> Response {
     if super::http_modern::header_is_modern(headers) {
         return super::http_modern::method_not_allowed();
     }
-    let session = match session_of(&server, headers) {
+    let session = match session_of(&server, headers, caller, true) {
         Ok(s) => s,
         Err(r) => return r,
     };

@@ -108,7 +108,13 @@ pub fn decode_header_value(v: &HeaderValue) -> Option<String> {
 }
 
 /// Serves one modern POST body.
-pub async fn post(server: Arc<Server>, headers: HeaderMap, value: Value) -> Response {
+pub async fn post(
+    server: Arc<Server>,
+    headers: HeaderMap,
+    value: Value,
+    caller: Caller,
+    ip: String,
+) -> Response {
     let message = match jsonrpc::classify(value) {
         Ok(m) => m,
         Err(rej) => return error_response(StatusCode::BAD_REQUEST, rej.id.as_ref(), rej.error),
@@ -178,14 +184,11 @@ pub async fn post(server: Arc<Server>, headers: HeaderMap, value: Value) -> Resp
     if req.method == "subscriptions/listen" {
         return listen(&server, &req);
     }
+    if let Some(r) = super::http::gate_tool_call(&server, &req, &caller, &ip) {
+        return r;
+    }
     let (tx, mut rx) = mpsc::channel(server.config.request_queue.max(1));
-    let env = CallEnv::modern(
-        version,
-        envelope,
-        Caller::anonymous(),
-        Some(tx.clone()),
-        cancel.clone(),
-    );
+    let env = CallEnv::modern(version, envelope, caller, Some(tx.clone()), cancel.clone());
     let task_server = server.clone();
     // The call task records the HTTP status its outcome deserves before sending it.
     let status = Arc::new(AtomicU16::new(200));
