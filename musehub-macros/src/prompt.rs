@@ -41,7 +41,10 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     }
     let completions = opts.completions()?;
     for (arg, _) in &completions {
-        if !params.named().any(|a| *arg == a.wire_name) {
+        if !params
+            .named()
+            .any(|a| crate::resource::unraw(arg) == a.wire_name)
+        {
             return Err(syn::Error::new(
                 arg.span(),
                 format!("`{arg}` is not an argument of prompt `{name}`"),

@@ -31,10 +31,12 @@ pub fn template_variables(uri: &str) -> Result<Vec<String>, String> {
         let close = after
             .find('}')
             .ok_or_else(|| format!("unclosed `{{` in URI template `{uri}`"))?;
-        let var = &after[..close];
+        let raw = &after[..close];
+        // `{+name}` is RFC 6570 reserved expansion (level 2): its value may contain `/`.
+        let var = raw.strip_prefix('+').unwrap_or(raw);
         if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(format!(
-                "`{{{var}}}` is not a level-1 template variable\nhint: variables are plain names like `{{owner}}`; operators such as `{{+x}}` are not supported"
+                "`{{{raw}}}` is not a supported template variable\nhint: write `{{name}}`, or `{{+name}}` for a value that may contain `/`; other operators are not supported"
             ));
         }
         if vars.iter().any(|v| v == var) {
@@ -47,6 +49,12 @@ pub fn template_variables(uri: &str) -> Result<Vec<String>, String> {
         return Err(format!("unmatched `}}` in URI template `{uri}`"));
     }
     Ok(vars)
+}
+
+/// An identifier as written on the wire: `r#ref` is the argument `ref`.
+pub fn unraw(ident: &syn::Ident) -> String {
+    let s = ident.to_string();
+    s.strip_prefix("r#").map(str::to_string).unwrap_or(s)
 }
 
 /// Expands `#[resource(attr)] item`.
@@ -95,7 +103,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     }
     let completions = opts.completions()?;
     for (arg, _) in &completions {
-        if !vars.contains(&arg.to_string()) {
+        if !vars.contains(&unraw(arg)) {
             return Err(syn::Error::new(
                 arg.span(),
                 format!("`{arg}` is not a variable of `{uri}`"),
@@ -226,7 +234,7 @@ pub fn call_exprs(
 /// `&[CompletionDef { argument, handler }]` for `complete(arg = path)`.
 pub fn completion_tokens(completions: &[(syn::Ident, syn::Path)]) -> TokenStream {
     let defs = completions.iter().map(|(arg, path)| {
-        let arg_s = arg.to_string();
+        let arg_s = unraw(arg);
         quote! {
             ::musehub_mcp::__private::CompletionDef {
                 argument: #arg_s,
@@ -248,7 +256,8 @@ mod tests {
             vec!["owner", "slug", "number"]
         );
         assert!(template_variables("musehub://static").unwrap().is_empty());
-        assert!(template_variables("x://{+path}").is_err());
+        assert_eq!(template_variables("x://{+path}").unwrap(), vec!["path"]);
+        assert!(template_variables("x://{#frag}").is_err());
         assert!(template_variables("x://{a").is_err());
         assert!(template_variables("x://{a}/{a}").is_err());
     }

@@ -1,10 +1,15 @@
-//! RFC 6570 level-1 URI templates (`musehub://repos/{owner}/{slug}`): expansion and matching.
+//! RFC 6570 URI templates of levels 1 and 2 (`musehub://repos/{owner}/{slug}/blob/{+path}`):
+//! expansion and matching.
 //!
-//! Level 1 is simple string expansion: a variable's value is percent-encoded so that it never
-//! contains a reserved character, so on the way back a variable matches a non-empty run of
-//! characters up to the next literal and never spans a `/`, `?` or `#`. Matched values are
-//! percent-decoded and must be valid UTF-8; a value that decodes to contain `/` is refused, so
-//! `%2F` cannot smuggle a path separator into a handler.
+//! - `{name}` (level 1, simple expansion): the value is percent-encoded so that it never
+//!   contains a reserved character, so on the way back it matches a non-empty run of characters
+//!   up to the next literal and never spans a `/`, `?` or `#`. A value that decodes to contain
+//!   `/` is refused, so `%2F` cannot smuggle a path separator into a handler.
+//! - `{+name}` (level 2, reserved expansion): the value may contain `/` (a file path, a branch
+//!   such as `feature/bridge`); it never spans `?` or `#`, and a value with an empty, `.` or
+//!   `..` segment, or a leading `/`, is refused, so it cannot climb out of its place.
+//!
+//! Matched values are percent-decoded and must be valid UTF-8.
 
 use std::collections::HashMap;
 
@@ -19,6 +24,7 @@ pub struct UriTemplate {
 enum Part {
     Literal(String),
     Var(String),
+    Reserved(String),
 }
 
 /// A malformed template.
@@ -39,15 +45,23 @@ impl UriTemplate {
             let close = after
                 .find('}')
                 .ok_or_else(|| TemplateError(source.into()))?;
-            let name = &after[..close];
+            let raw = &after[..close];
+            let (reserved, name) = match raw.strip_prefix('+') {
+                Some(n) => (true, n),
+                None => (false, raw),
+            };
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 return Err(TemplateError(source.into()));
             }
-            if matches!(parts.last(), Some(Part::Var(_))) {
+            if matches!(parts.last(), Some(Part::Var(_) | Part::Reserved(_))) {
                 // Two adjacent variables cannot be told apart when matching.
                 return Err(TemplateError(source.into()));
             }
-            parts.push(Part::Var(name.to_string()));
+            parts.push(if reserved {
+                Part::Reserved(name.to_string())
+            } else {
+                Part::Var(name.to_string())
+            });
             rest = &after[close + 1..];
         }
         if rest.contains('}') {
@@ -70,7 +84,7 @@ impl UriTemplate {
     /// The variable names in order.
     pub fn variables(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|p| match p {
-            Part::Var(v) => Some(v.as_str()),
+            Part::Var(v) | Part::Reserved(v) => Some(v.as_str()),
             Part::Literal(_) => None,
         })
     }
@@ -83,7 +97,12 @@ impl UriTemplate {
                 Part::Literal(l) => out.push_str(l),
                 Part::Var(v) => {
                     if let Some(value) = vars.get(v) {
-                        percent_encode_into(value, &mut out);
+                        percent_encode_into(value, &mut out, "");
+                    }
+                }
+                Part::Reserved(v) => {
+                    if let Some(value) = vars.get(v) {
+                        percent_encode_into(value, &mut out, RESERVED);
                     }
                 }
             }
@@ -99,6 +118,28 @@ impl UriTemplate {
         while i < self.parts.len() {
             match &self.parts[i] {
                 Part::Literal(l) => rest = rest.strip_prefix(l.as_str())?,
+                Part::Reserved(name) => {
+                    // Greedy: the value runs to the last occurrence of the next literal before
+                    // any query or fragment.
+                    let stop = rest.find(['?', '#']).unwrap_or(rest.len());
+                    let end = match self.parts.get(i + 1) {
+                        Some(Part::Literal(next)) => rest[..stop].rfind(next.as_str())?,
+                        _ => stop,
+                    };
+                    if end == 0 {
+                        return None;
+                    }
+                    let value = percent_decode(&rest[..end])?;
+                    if value.starts_with('/')
+                        || value
+                            .split('/')
+                            .any(|seg| seg.is_empty() || seg == "." || seg == "..")
+                    {
+                        return None;
+                    }
+                    vars.insert(name.clone(), value);
+                    rest = &rest[end..];
+                }
                 Part::Var(name) => {
                     // The value runs to the next literal (or the end) and never crosses a
                     // delimiter that expansion would have encoded.
@@ -126,9 +167,15 @@ impl UriTemplate {
     }
 }
 
-fn percent_encode_into(value: &str, out: &mut String) {
+/// RFC 3986 reserved characters, kept as they are by `{+name}` expansion.
+const RESERVED: &str = ":/?#[]@!$&'()*+,;=";
+
+fn percent_encode_into(value: &str, out: &mut String, keep: &str) {
     for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'_' | b'~')
+            || (b.is_ascii() && keep.contains(b as char))
+        {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -210,9 +257,34 @@ mod tests {
     }
 
     #[test]
+    fn reserved_variables_span_slashes_but_not_upwards() {
+        let t = UriTemplate::parse("musehub://repos/{owner}/{slug}/blob/{ref}/{+path}").unwrap();
+        assert_eq!(
+            t.matches("musehub://repos/a/b/blob/main/tracks/intro%20v2.mid"),
+            Some(vars(&[
+                ("owner", "a"),
+                ("slug", "b"),
+                ("ref", "main"),
+                ("path", "tracks/intro v2.mid")
+            ]))
+        );
+        assert_eq!(t.matches("musehub://repos/a/b/blob/main/../secrets"), None);
+        assert_eq!(t.matches("musehub://repos/a/b/blob/main/x/%2E%2E/y"), None);
+        assert_eq!(t.matches("musehub://repos/a/b/blob/main//etc"), None);
+        let r = UriTemplate::parse("m://tree/{+ref}/files").unwrap();
+        assert_eq!(
+            r.matches("m://tree/feature/bridge/files"),
+            Some(vars(&[("ref", "feature/bridge")]))
+        );
+        let v = vars(&[("ref", "feature/bridge x")]);
+        assert_eq!(r.expand(&v), "m://tree/feature/bridge%20x/files");
+        assert_eq!(r.matches(&r.expand(&v)), Some(v));
+    }
+
+    #[test]
     fn rejects_bad_templates() {
         assert!(UriTemplate::parse("x://{a}{b}").is_err());
-        assert!(UriTemplate::parse("x://{+a}").is_err());
+        assert!(UriTemplate::parse("x://{#a}").is_err());
         assert!(UriTemplate::parse("x://a}").is_err());
     }
 }

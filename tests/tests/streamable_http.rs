@@ -896,3 +896,38 @@ async fn write_tools_refuse_anonymous_callers_and_in_process_calls_work() {
         json!({"content": [{"type": "text", "text": "stored 2 bytes"}]})
     );
 }
+
+#[tokio::test]
+async fn in_process_clients_answer_elicitations_and_collect_progress() {
+    use musehub_mcp::Caller;
+    let server = musehub_tests::build(ServerConfig::default());
+    let out = server
+        .call_as_client(
+            Caller::anonymous(),
+            json!({"elicitation": {}}),
+            "tools/call",
+            json!({"name": "ask_name"}),
+            |method, params| {
+                assert_eq!(method, "elicitation/create");
+                assert_eq!(params["message"], "What is your name?");
+                json!({"action": "accept", "content": {"name": "Lin"}})
+            },
+        )
+        .await;
+    assert_eq!(out.result.unwrap()["content"][0]["text"], "hello Lin");
+    let out = server
+        .call_as_client(
+            Caller::anonymous(),
+            json!({}),
+            "tools/call",
+            json!({"name": "count_down", "arguments": {"from": 2}, "_meta": {"progressToken": 5}}),
+            |_, _| json!({}),
+        )
+        .await;
+    assert_eq!(out.notifications.len(), 2);
+    assert_eq!(
+        out.notifications[1]["params"],
+        json!({"progressToken": 5, "progress": 2.0, "total": 2.0})
+    );
+    assert_eq!(server.sessions().len(), 0);
+}

@@ -251,6 +251,15 @@ impl CallEnv {
     }
 }
 
+/// What [`Server::call_as_client`] observed: the result and the notifications sent before it.
+#[derive(Debug)]
+pub struct InProcessOutcome {
+    /// The result, or the JSON-RPC error.
+    pub result: Result<Value, McpError>,
+    /// Progress, log and other notifications, in order.
+    pub notifications: Vec<Value>,
+}
+
 /// The JSON-RPC code for a request cancelled by the client (`notifications/cancelled`); the
 /// client ignores this response (basic/utilities/cancellation.mdx).
 pub const REQUEST_CANCELLED: i64 = -32800;
@@ -708,6 +717,82 @@ impl Server {
             ResultBody::Raw(b) => {
                 serde_json::from_slice(&b).map_err(|e| McpError::internal(e.to_string()))
             }
+        }
+    }
+
+    /// Serves one request in-process as a handshake-era client that declares `capabilities`
+    /// (for tests of tools that elicit, sample or report progress): every server-to-client
+    /// request the call makes is answered by `answer(method, params)`, and every notification
+    /// it sends is collected. A real session is used and ended afterwards.
+    pub async fn call_as_client(
+        self: &Arc<Self>,
+        caller: Caller,
+        capabilities: Value,
+        method: &str,
+        params: Value,
+        answer: impl Fn(&str, &Value) -> Value + Send,
+    ) -> InProcessOutcome {
+        let session = match self.sessions.create(
+            ProtocolVersion::LATEST,
+            capabilities,
+            json!({"name": "in-process", "version": "0"}),
+            caller.handle().map(str::to_string),
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                return InProcessOutcome {
+                    result: Err(McpError::internal(e.to_string())),
+                    notifications: Vec::new(),
+                };
+            }
+        };
+        let req = Request {
+            id: json!("in-process"),
+            method: method.to_string(),
+            params: params.as_object().cloned(),
+        };
+        let (tx, mut rx) = mpsc::channel(self.config.request_queue.max(1));
+        let env = CallEnv::handshake(
+            Some(session.clone()),
+            caller,
+            Some(tx),
+            CancellationToken::new(),
+        );
+        let server = self.clone();
+        let mut call = Box::pin(async move { server.handle_request(req, env).await });
+        let mut notifications = Vec::new();
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut call => break outcome,
+                Some(msg) = rx.recv() => {
+                    let Outgoing::Message(bytes) = msg else { continue };
+                    let Ok(v) = serde_json::from_slice::<Value>(&bytes) else { continue };
+                    match (v.get("id"), v.get("method").and_then(Value::as_str)) {
+                        (Some(id), Some(m)) => {
+                            let reply = answer(m, v.get("params").unwrap_or(&Value::Null));
+                            session.resolve_request(id, Ok(reply));
+                        }
+                        _ => notifications.push(v),
+                    }
+                }
+            }
+        };
+        // Messages sent just before the result.
+        while let Ok(Outgoing::Message(bytes)) = rx.try_recv() {
+            if let Ok(v) = serde_json::from_slice::<Value>(&bytes) {
+                notifications.push(v);
+            }
+        }
+        self.sessions.remove(session.id());
+        let result = outcome.and_then(|body| match body {
+            ResultBody::Value(v) => Ok(v),
+            ResultBody::Raw(b) => {
+                serde_json::from_slice(&b).map_err(|e| McpError::internal(e.to_string()))
+            }
+        });
+        InProcessOutcome {
+            result,
+            notifications,
         }
     }
 
