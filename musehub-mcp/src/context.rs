@@ -300,6 +300,15 @@ impl Logger {
     }
 }
 
+/// `200 ms`, `5 s`: a duration for messages.
+fn human_duration(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{} s", d.as_secs())
+    }
+}
+
 /// The client's answer to an elicitation.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ElicitResult<T> {
@@ -523,7 +532,7 @@ impl Ctx {
             r = rx => r.map_err(|_| ToolError::cancelled()),
             _ = tokio::time::sleep(timeout) => Err(ToolError::new(
                 "peer_timeout",
-                format!("the client did not answer `{method}` within {} s", timeout.as_secs()),
+                format!("the client did not answer `{method}` within {}", human_duration(timeout)),
             )),
             _ = self.inner.cancel.cancelled() => Err(ToolError::cancelled()),
         };

@@ -131,6 +131,30 @@ pub async fn chatty(log: Logger) -> String {
     "done".into()
 }
 
+/// Ask the user to connect an account in their browser (URL-mode elicitation).
+#[tool(read_only)]
+pub async fn connect_account(elicit: Elicitation) -> Result<String, ToolError> {
+    let r = elicit
+        .url(
+            "Connect your account",
+            "https://accounts.example.invalid/connect?session=abc",
+            "connect-1",
+        )
+        .await?;
+    Ok(match r {
+        ElicitResult::Accept(()) => "connected".into(),
+        ElicitResult::Decline => "declined".into(),
+        ElicitResult::Cancel => "cancelled".into(),
+    })
+}
+
+/// Sleep for a while, then answer (for shutdown and timeout tests).
+#[tool(read_only)]
+pub async fn sleepy(#[arg(desc = "Milliseconds")] ms: u64) -> String {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    format!("slept {ms} ms")
+}
+
 /// Announce that the tool list changed.
 #[tool(read_only)]
 pub fn announce(ctx: &Ctx) -> String {
@@ -197,6 +221,15 @@ pub struct TestServer {
     /// The server, for inspecting sessions.
     pub server: Arc<Server>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    /// Starts a graceful shutdown: no new connections, in-flight calls finish.
+    pub fn shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
 }
 
 impl Drop for TestServer {

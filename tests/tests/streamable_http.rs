@@ -589,9 +589,9 @@ async fn lists_paginate_with_opaque_cursors() {
             None => break,
         }
     }
-    assert_eq!(names.len(), 14);
+    assert_eq!(names.len(), 16);
     assert_eq!(names[0], "add");
-    assert_eq!(names[13], "write_note");
+    assert_eq!(names[15], "write_note");
 }
 
 #[tokio::test]
@@ -930,4 +930,84 @@ async fn in_process_clients_answer_elicitations_and_collect_progress() {
         json!({"progressToken": 5, "progress": 2.0, "total": 2.0})
     );
     assert_eq!(server.sessions().len(), 0);
+}
+
+#[tokio::test]
+async fn url_mode_elicitation_needs_its_capability() {
+    use musehub_mcp::Caller;
+    let server = musehub_tests::build(ServerConfig::default());
+    let out = server
+        .call_as_client(Caller::anonymous(), json!({"elicitation": {"form": {}, "url": {}}}), "tools/call", json!({"name": "connect_account"}), |method, params| {
+            assert_eq!(method, "elicitation/create");
+            assert_eq!(params, &json!({"mode": "url", "message": "Connect your account",
+                "url": "https://accounts.example.invalid/connect?session=abc", "elicitationId": "connect-1"}));
+            json!({"action": "accept"})
+        })
+        .await;
+    assert_eq!(out.result.unwrap()["content"][0]["text"], "connected");
+    // Form-only clients (an empty `elicitation: {}`) cannot do URL mode.
+    let out = server
+        .call_as_client(
+            Caller::anonymous(),
+            json!({"elicitation": {}}),
+            "tools/call",
+            json!({"name": "connect_account"}),
+            |_, _| json!({}),
+        )
+        .await;
+    let r = out.result.unwrap();
+    assert_eq!(r["isError"], true);
+    assert_eq!(
+        r["structuredContent"]["error"]["code"],
+        "missing_capability"
+    );
+}
+
+#[tokio::test]
+async fn an_unanswered_elicitation_times_out() {
+    let s = start(ServerConfig {
+        elicitation_timeout: Duration::from_millis(200),
+        ..Default::default()
+    })
+    .await;
+    let id = initialize(&s, "2025-11-25", json!({"elicitation": {}})).await;
+    let r = post(
+        &s,
+        Some(&id),
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "ask_name"}}),
+    )
+    .await;
+    let events = sse_until_response(r, 1).await;
+    assert_eq!(events[0]["method"], "elicitation/create");
+    let result = &events.last().unwrap()["result"];
+    assert_eq!(result["isError"], true);
+    assert_eq!(
+        result["structuredContent"]["error"],
+        json!({"code": "peer_timeout", "message": "the client did not answer `elicitation/create` within 200 ms"})
+    );
+}
+
+#[tokio::test]
+async fn shutdown_lets_in_flight_calls_finish() {
+    let mut s = start(ServerConfig::default()).await;
+    let id = initialize(&s, "2025-11-25", json!({})).await;
+    let url = s.url.clone();
+    let sid = id.clone();
+    let in_flight = tokio::spawn(async move {
+        client().post(&url).header("accept", BOTH).header("content-type", "application/json").header("mcp-session-id", &sid)
+            .body(json!({"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {"name": "sleepy", "arguments": {"ms": 400}}}).to_string())
+            .send().await.unwrap().text().await.unwrap()
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    s.shutdown();
+    let body: Value = musehub_mcp::serde_json::from_str(&in_flight.await.unwrap()).unwrap();
+    assert_eq!(
+        body,
+        json!({"jsonrpc": "2.0", "id": 9, "result": {"content": [{"type": "text", "text": "slept 400 ms"}]}})
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        client().post(&s.url).body("{}").send().await.is_err(),
+        "no new connections after shutdown"
+    );
 }
