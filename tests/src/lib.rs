@@ -11,8 +11,11 @@ use musehub_mcp::serde_json::{Value, json};
 
 /// Echo the message back.
 #[tool(read_only, title = "Echo", category = "read")]
-pub fn echo(#[arg(desc = "What to echo")] message: String) -> String {
-    message
+pub fn echo(
+    #[arg(desc = "What to echo")] message: String,
+    #[arg(desc = "How many times (default once)")] times: Option<u32>,
+) -> String {
+    message.repeat(times.unwrap_or(1) as usize)
 }
 
 /// A sum.

@@ -1011,3 +1011,34 @@ async fn shutdown_lets_in_flight_calls_finish() {
         "no new connections after shutdown"
     );
 }
+
+#[tokio::test]
+async fn null_for_an_optional_argument_is_accepted_as_absent() {
+    use musehub_mcp::Caller;
+    let server = musehub_tests::build(ServerConfig::default());
+    let call = |args: Value| {
+        server.call(
+            Caller::anonymous(),
+            "tools/call",
+            json!({"name": "echo", "arguments": args}),
+        )
+    };
+    assert_eq!(
+        call(json!({"message": "ab", "times": null})).await.unwrap()["content"][0]["text"],
+        "ab"
+    );
+    assert_eq!(
+        call(json!({"message": "ab", "times": 2})).await.unwrap()["content"][0]["text"],
+        "abab"
+    );
+    let v = call(json!({"message": "ab", "times": "two"}))
+        .await
+        .unwrap();
+    assert_eq!(v["isError"], true);
+    // The listed schema shows the plain type, not `[integer, null]`.
+    let listed = &server.registry().tool("echo").unwrap().input_schema;
+    assert_eq!(
+        listed["properties"]["times"],
+        json!({"description": "How many times (default once)", "type": "integer", "minimum": 0})
+    );
+}

@@ -294,10 +294,20 @@ fn tool_entry(def: &'static ToolDef) -> Result<ToolEntry, RegistryError> {
         error,
     };
     let mut generator = schema::generator();
-    let input_schema = match def.input_schema {
-        InputSchema::Derived(f) => schema::normalize(f(&mut generator).to_value(), true)
-            .map_err(|e| schema_err("input", e))?,
-        InputSchema::Verbatim(f) => f(),
+    // Arguments are validated against the schema as generated (with its `$defs` and
+    // nullable options): exactly what serde accepts. Clients see the normalised copy, which
+    // is stricter only in refusing `null` for an optional argument they may simply omit.
+    let (input_schema, validation_schema) = match def.input_schema {
+        InputSchema::Derived(f) => {
+            let raw = f(&mut generator).to_value();
+            let normalised =
+                schema::normalize(raw.clone(), true).map_err(|e| schema_err("input", e))?;
+            (normalised, raw)
+        }
+        InputSchema::Verbatim(f) => {
+            let v = f();
+            (v.clone(), v)
+        }
     };
     let (output_schema, wraps_output) = match (def.output_schema)(&mut generator) {
         None => (None, false),
@@ -316,12 +326,13 @@ fn tool_entry(def: &'static ToolDef) -> Result<ToolEntry, RegistryError> {
             }
         }
     };
-    let validator =
-        jsonschema::validator_for(&input_schema).map_err(|e| RegistryError::InvalidSchema {
+    let validator = jsonschema::validator_for(&validation_schema).map_err(|e| {
+        RegistryError::InvalidSchema {
             tool: def.name,
             location: &def.location,
             error: e.to_string(),
-        })?;
+        }
+    })?;
 
     let mut listing = Map::new();
     listing.insert("name".into(), def.name.into());
