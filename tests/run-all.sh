@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: the Rust tests (unit, integration, compile-fail), the
-# official MCP conformance suite against the conformance example, and interop tests with the
-# official Python and TypeScript MCP clients. Installs the npm and pip packages it needs.
+# official MCP conformance suite against the conformance example, interop tests with the
+# official Python and TypeScript MCP clients, and the docs page in headless chromium. Installs
+# the npm and pip packages (and chromium) it needs.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -14,6 +15,9 @@ fi
 
 echo "== cargo test --workspace"
 cargo test --workspace
+
+echo "== docs page in a real browser (installs Debian's chromium when missing)"
+tests/docs-browser/run.sh
 
 echo "== conformance server (release build)"
 cargo build --release -p musehub-examples --bin conformance

@@ -42,6 +42,23 @@ pub struct ServerConfig {
     /// Hosts allowed in the `Host` header besides loopback names (DNS-rebinding protection).
     /// `*` allows any. Default: none.
     pub allowed_hosts: Vec<String>,
+    /// Requests of one session being served at once; past it, 429. Default 32.
+    pub max_in_flight_per_session: usize,
+    /// Requests from one client address being handled at once; past it, 429. Default 256.
+    pub max_in_flight_per_ip: usize,
+    /// SSE streams open at once on one session (GET streams and streaming POST responses);
+    /// past it, 429. Default 8.
+    pub max_streams_per_session: usize,
+    /// Server-to-client requests (elicitations, sampling) awaiting answers on one session;
+    /// past it, the tool gets an error. Default 16.
+    pub max_pending_requests_per_session: usize,
+    /// Deepest JSON nesting accepted in a message; deeper is refused before parsing.
+    /// Default 64.
+    pub max_json_depth: usize,
+    /// A client must send its complete request headers within this time, or the connection
+    /// is closed (Slowloris protection). Default 10 s.
+    #[serde(with = "secs")]
+    pub header_read_timeout: Duration,
     /// Deadline for in-flight calls on graceful shutdown. Default 10 s.
     #[serde(with = "secs")]
     pub shutdown_grace: Duration,
@@ -108,6 +125,12 @@ impl Default for ServerConfig {
             elicitation_timeout: Duration::from_secs(300),
             allowed_origins: Vec::new(),
             allowed_hosts: Vec::new(),
+            max_in_flight_per_session: 32,
+            max_in_flight_per_ip: 256,
+            max_streams_per_session: 8,
+            max_pending_requests_per_session: 16,
+            max_json_depth: 64,
+            header_read_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
             cache: CacheConfig::default(),
             state_key: None,

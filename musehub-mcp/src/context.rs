@@ -110,6 +110,8 @@ pub(crate) struct CtxInner {
     pub outbound: Option<mpsc::Sender<Outgoing>>,
     pub state: Arc<StateMap>,
     pub elicitation_timeout: Duration,
+    /// Most server-to-client requests awaiting answers on the session.
+    pub max_pending_requests: usize,
     /// Modern era: the call's input rounds (answers so far, requests made).
     pub rounds: Option<Arc<Rounds>>,
     /// Modern era: the request's `io.modelcontextprotocol/logLevel` (no logs when absent).
@@ -518,7 +520,12 @@ impl Ctx {
                 format!("`{method}` needs a session with a stream back to the client"),
             ));
         };
-        let (id, rx) = session.register_request();
+        let Some((id, rx)) = session.register_request(self.inner.max_pending_requests) else {
+            return Err(ToolError::new(
+                "too_many_pending_requests",
+                "too many requests to the client await answers on this session; answer or cancel some first",
+            ));
+        };
         let bytes = encode_message(Some(&id), method, &params);
         if !self.send(bytes).await {
             session.forget_request(&id);

@@ -23,9 +23,66 @@ pub fn random_id(bytes: usize) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
 }
 
+/// Concurrency counters by key (requests in flight per client address): a slot is held by
+/// the returned guard and freed when it drops; keys at zero are forgotten.
+#[derive(Default, Clone)]
+pub struct Counters(std::sync::Arc<parking_lot::Mutex<std::collections::HashMap<String, usize>>>);
+
+/// One counted slot of [`Counters`].
+pub struct CounterSlot {
+    counters: Counters,
+    key: String,
+}
+
+impl Counters {
+    /// Takes a slot for `key`, unless `limit` are already taken.
+    pub fn acquire(&self, key: &str, limit: usize) -> Option<CounterSlot> {
+        let mut map = self.0.lock();
+        let n = map.entry(key.to_string()).or_insert(0);
+        if *n >= limit {
+            return None;
+        }
+        *n += 1;
+        Some(CounterSlot {
+            counters: self.clone(),
+            key: key.to_string(),
+        })
+    }
+
+    /// Slots taken for `key`.
+    #[cfg(test)]
+    pub fn get(&self, key: &str) -> usize {
+        self.0.lock().get(key).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for CounterSlot {
+    fn drop(&mut self) {
+        let mut map = self.counters.0.lock();
+        if let Some(n) = map.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.key);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counters_cap_and_free_slots() {
+        let c = Counters::default();
+        let a = c.acquire("ip", 2).unwrap();
+        let _b = c.acquire("ip", 2).unwrap();
+        assert!(c.acquire("ip", 2).is_none());
+        assert!(c.acquire("other", 2).is_some());
+        drop(a);
+        assert_eq!(c.get("ip"), 1);
+        assert!(c.acquire("ip", 2).is_some());
+    }
 
     #[test]
     fn truncate_respects_char_boundaries() {

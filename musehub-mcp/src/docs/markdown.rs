@@ -223,18 +223,11 @@ fn tool(out: &mut String, t: &ToolEntry) -> std::fmt::Result {
         )?;
         table(out, &schema_view::rows(o), "An object.")?;
     }
-    let request = json!({
-        "jsonrpc": "2.0", "id": 1, "method": "tools/call",
-        "params": {"name": def.name, "arguments": schema_view::example(&t.input_schema)},
-    });
-    writeln!(
-        out,
-        "{}",
-        fence(
-            "json",
-            &serde_json::to_string_pretty(&request).unwrap_or_default()
-        )
-    )
+    let request = super::page::rpc(
+        "tools/call",
+        json!({"name": def.name, "arguments": schema_view::example(&t.input_schema)}),
+    );
+    writeln!(out, "{}", fence("json", &request.readable()))
 }
 
 fn resource(

@@ -33,6 +33,9 @@ const ORIGIN_PLACEHOLDER: &str = "https://your-server";
 pub(crate) fn render(server: &Server, asset_version: &str) -> Result<String, DocsError> {
     let mut env = Environment::new();
     env.set_formatter(html_formatter);
+    env.add_filter("spans", |text: String| {
+        minijinja::Value::from_serialize(prose(&text).into_iter().flatten().collect::<Vec<_>>())
+    });
     env.add_template("macros.html", MACROS_TEMPLATE)?;
     env.add_template("page.html", PAGE_TEMPLATE)?;
     let view = view(server, asset_version);
@@ -111,8 +114,9 @@ struct SnippetPart {
     text: String,
 }
 
-/// The marker put where the origin goes while building snippet text.
-const ORIGIN_MARK: &str = "\u{1}ORIGIN\u{1}";
+/// The marker put where the origin goes while building snippet text (plain ASCII, so it
+/// survives JSON and shell quoting unchanged).
+const ORIGIN_MARK: &str = "__MUSEHUB_DOCS_ORIGIN__";
 
 struct Urls<'a> {
     options: &'a DocsOptions,
@@ -165,12 +169,18 @@ struct ToolView {
     params: Vec<ParamRow>,
     output: Option<Vec<ParamRow>>,
     output_wrapped: bool,
-    input_schema: String,
-    output_schema: Option<String>,
-    request: Snippet,
-    curl: Snippet,
+    /// Request, curl and schemas, shown as tabs of one code panel.
+    panels: Vec<Panel>,
     source: String,
     icon: Option<String>,
+}
+
+/// One tab of a tabbed code panel.
+#[derive(Serialize)]
+struct Panel {
+    label: &'static str,
+    note: &'static str,
+    snippet: Snippet,
 }
 
 #[derive(Serialize)]
@@ -320,13 +330,162 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-fn pretty(v: &Value) -> String {
+fn pretty(v: &impl Serialize) -> String {
     serde_json::to_string_pretty(v).unwrap_or_default()
 }
 
-/// A JSON-RPC request object.
-fn rpc(method: &str, params: Value) -> Value {
-    json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+/// A JSON tree whose objects keep the order they are built in (serde_json's map sorts).
+enum Tree {
+    Leaf(Value),
+    Object(Vec<(String, Tree)>),
+}
+
+impl Tree {
+    fn from_value(v: &Value) -> Tree {
+        match v {
+            Value::Object(m) => Tree::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), Tree::from_value(v)))
+                    .collect(),
+            ),
+            other => Tree::Leaf(other.clone()),
+        }
+    }
+}
+
+/// Width under which a nested value stays on one line.
+const INLINE_WIDTH: usize = 76;
+
+fn inline(t: &Tree) -> String {
+    match t {
+        Tree::Object(m) if !m.is_empty() => {
+            let parts: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{}: {}", Value::from(k.as_str()), inline(v)))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        Tree::Object(_) => "{}".into(),
+        Tree::Leaf(Value::Array(a)) if !a.is_empty() => {
+            let parts: Vec<String> = a.iter().map(|v| inline(&Tree::from_value(v))).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        Tree::Leaf(Value::Object(m)) => inline(&Tree::from_value(&Value::Object(m.clone()))),
+        Tree::Leaf(v) => v.to_string(),
+    }
+}
+
+/// Pretty JSON that keeps small nested values on one line, so a request reads at a glance:
+/// `"params": {"name": "add", "arguments": {"a": 0, "b": 0}}`.
+fn write_readable(t: &Tree, indent: usize, out: &mut String) {
+    let flat = inline(t);
+    let entries: Vec<(Option<&str>, Tree)> = match t {
+        Tree::Object(m) if !m.is_empty() => m
+            .iter()
+            .map(|(k, v)| (Some(k.as_str()), clone_tree(v)))
+            .collect(),
+        Tree::Leaf(Value::Object(m)) if !m.is_empty() => m
+            .iter()
+            .map(|(k, v)| (Some(k.as_str()), Tree::from_value(v)))
+            .collect(),
+        Tree::Leaf(Value::Array(a)) if !a.is_empty() => {
+            a.iter().map(|v| (None, Tree::from_value(v))).collect()
+        }
+        _ => Vec::new(),
+    };
+    if entries.is_empty() || (indent > 0 && flat.len() + indent * 2 <= INLINE_WIDTH) {
+        out.push_str(&flat);
+        return;
+    }
+    let array = matches!(t, Tree::Leaf(Value::Array(_)));
+    out.push(if array { '[' } else { '{' });
+    out.push('\n');
+    let n = entries.len();
+    for (i, (k, item)) in entries.iter().enumerate() {
+        out.push_str(&"  ".repeat(indent + 1));
+        if let Some(k) = k {
+            out.push_str(&Value::from(*k).to_string());
+            out.push_str(": ");
+        }
+        write_readable(item, indent + 1, out);
+        if i + 1 < n {
+            out.push(',');
+        }
+        out.push('\n');
+    }
+    out.push_str(&"  ".repeat(indent));
+    out.push(if array { ']' } else { '}' });
+}
+
+fn clone_tree(t: &Tree) -> Tree {
+    match t {
+        Tree::Leaf(v) => Tree::Leaf(v.clone()),
+        Tree::Object(m) => {
+            Tree::Object(m.iter().map(|(k, v)| (k.clone(), clone_tree(v))).collect())
+        }
+    }
+}
+
+/// A JSON-RPC request, its members in the order people write them.
+#[derive(Serialize)]
+pub(crate) struct Rpc<'a> {
+    jsonrpc: &'static str,
+    id: u32,
+    method: &'a str,
+    params: RpcParams,
+}
+
+#[derive(Serialize)]
+struct RpcParams {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uri: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arguments: Option<Value>,
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
+    meta: Option<Value>,
+}
+
+impl Rpc<'_> {
+    /// Pretty-printed in member order, small values kept on one line.
+    pub(crate) fn readable(&self) -> String {
+        let p = &self.params;
+        let params: Vec<(String, Tree)> = [
+            ("name", &p.name),
+            ("uri", &p.uri),
+            ("arguments", &p.arguments),
+            ("_meta", &p.meta),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_string(), Tree::Leaf(v.clone()))))
+        .collect();
+        let tree = Tree::Object(vec![
+            ("jsonrpc".into(), Tree::Leaf(self.jsonrpc.into())),
+            ("id".into(), Tree::Leaf(self.id.into())),
+            ("method".into(), Tree::Leaf(self.method.into())),
+            ("params".into(), Tree::Object(params)),
+        ]);
+        let mut out = String::new();
+        write_readable(&tree, 0, &mut out);
+        out
+    }
+}
+
+/// A JSON-RPC request object with `params` (`name`, `uri`, `arguments`, `_meta`).
+pub(crate) fn rpc(method: &str, mut params: Value) -> Rpc<'_> {
+    let mut take = |k: &str| params.as_object_mut().and_then(|m| m.remove(k));
+    Rpc {
+        jsonrpc: "2.0",
+        id: 1,
+        method,
+        params: RpcParams {
+            name: take("name"),
+            uri: take("uri"),
+            arguments: take("arguments"),
+            meta: take("_meta"),
+        },
+    }
 }
 
 /// The same request as a ready curl command of the 2026-07-28 era: no session, the envelope
@@ -349,7 +508,7 @@ fn modern_curl(
             json!({ META_VERSION: modern, META_CAPABILITIES: {} }),
         );
     }
-    let body = rpc(method, params).to_string();
+    let body = serde_json::to_string(&rpc(method, params)).unwrap_or_default();
     let mut lines = vec![
         format!("curl -sS {}", shell_quote(&urls.abs(ENDPOINT_PATH))),
         "  -H 'Content-Type: application/json'".to_string(),
@@ -459,14 +618,39 @@ fn tool_view(t: &ToolEntry, urls: &Urls, used: &mut HashSet<String>) -> ToolView
     }
     let anchor = anchor("tool", def.name, used);
     ToolView {
-        request: snippet(
-            format!("{anchor}-request"),
-            &pretty(&rpc("tools/call", params.clone())),
-        ),
-        curl: snippet(
-            format!("{anchor}-curl"),
-            &modern_curl(urls, "tools/call", Some(def.name), params, &headers),
-        ),
+        panels: {
+            let mut panels = vec![
+                Panel {
+                    label: "tools/call",
+                    note: "",
+                    snippet: snippet(
+                        format!("{anchor}-request"),
+                        &rpc("tools/call", params.clone()).readable(),
+                    ),
+                },
+                Panel {
+                    label: "curl",
+                    note: "2026-07-28: one request, no session",
+                    snippet: snippet(
+                        format!("{anchor}-curl"),
+                        &modern_curl(urls, "tools/call", Some(def.name), params, &headers),
+                    ),
+                },
+                Panel {
+                    label: "inputSchema",
+                    note: "as clients receive it",
+                    snippet: snippet(format!("{anchor}-input-schema"), &pretty(&t.input_schema)),
+                },
+            ];
+            if let Some(o) = &t.output_schema {
+                panels.push(Panel {
+                    label: "outputSchema",
+                    note: "of structuredContent",
+                    snippet: snippet(format!("{anchor}-output-schema"), &pretty(o)),
+                });
+            }
+            panels
+        },
         anchor,
         name: def.name.into(),
         title: def.title.map(str::to_string),
@@ -481,8 +665,6 @@ fn tool_view(t: &ToolEntry, urls: &Urls, used: &mut HashSet<String>) -> ToolView
         params: schema_view::rows(&t.input_schema),
         output: t.output_schema.as_ref().map(schema_view::rows),
         output_wrapped: t.wraps_output,
-        input_schema: pretty(&t.input_schema),
-        output_schema: t.output_schema.as_ref().map(pretty),
         source: format!(
             "{} · {}::{}",
             def.location.crate_name, def.location.module, def.location.function
@@ -521,7 +703,7 @@ fn view(server: &Server, asset_version: &str) -> PageView {
             ResourceView {
                 request: snippet(
                     format!("{anchor}-request"),
-                    &pretty(&rpc("resources/read", params)),
+                    &rpc("resources/read", params).readable(),
                 ),
                 anchor,
                 name: r.def.name.into(),
@@ -554,7 +736,7 @@ fn view(server: &Server, asset_version: &str) -> PageView {
             ResourceView {
                 request: snippet(
                     format!("{anchor}-request"),
-                    &pretty(&rpc("resources/read", params)),
+                    &rpc("resources/read", params).readable(),
                 ),
                 anchor,
                 name: t.def.name.into(),
@@ -601,7 +783,7 @@ fn view(server: &Server, asset_version: &str) -> PageView {
             PromptView {
                 request: snippet(
                     format!("{anchor}-request"),
-                    &pretty(&rpc("prompts/get", params)),
+                    &rpc("prompts/get", params).readable(),
                 ),
                 anchor,
                 name: p.def.name.into(),

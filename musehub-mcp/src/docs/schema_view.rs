@@ -37,11 +37,29 @@ pub struct ParamRow {
 /// The rows of an object schema's properties, nested objects and array items included.
 pub fn rows(schema: &Value) -> Vec<ParamRow> {
     let mut out = Vec::new();
-    object_rows(schema, "", 0, &mut out);
+    object_rows(schema, schema, "", 0, &mut out);
     out
 }
 
-fn object_rows(schema: &Value, prefix: &str, depth: usize, out: &mut Vec<ParamRow>) {
+/// Follows local `$ref`s (`#/...` JSON pointers into the root, as verbatim schemas may
+/// carry), a few hops at most.
+fn resolve<'a>(root: &'a Value, mut schema: &'a Value) -> &'a Value {
+    for _ in 0..8 {
+        match schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+            .and_then(|pointer| root.pointer(pointer))
+        {
+            Some(target) => schema = target,
+            None => break,
+        }
+    }
+    schema
+}
+
+fn object_rows(root: &Value, schema: &Value, prefix: &str, depth: usize, out: &mut Vec<ParamRow>) {
+    let schema = resolve(root, schema);
     let Some(props) = schema.get("properties").and_then(Value::as_object) else {
         return;
     };
@@ -55,51 +73,59 @@ fn object_rows(schema: &Value, prefix: &str, depth: usize, out: &mut Vec<ParamRo
             return;
         }
         let path = format!("{prefix}{name}");
+        let prop = resolve(root, prop);
         out.push(row(
+            root,
             name,
             &path,
             depth,
             prop,
             required.contains(&name.as_str()),
         ));
-        nested_rows(prop, &path, depth, out);
+        nested_rows(root, prop, &path, depth, out);
     }
 }
 
 /// Rows for what lives inside a property: object fields, array items' fields, variants.
-fn nested_rows(prop: &Value, path: &str, depth: usize, out: &mut Vec<ParamRow>) {
+fn nested_rows(root: &Value, prop: &Value, path: &str, depth: usize, out: &mut Vec<ParamRow>) {
     if depth + 1 >= MAX_DEPTH {
         return;
     }
     if prop.get("properties").is_some() {
-        object_rows(prop, &format!("{path}."), depth + 1, out);
-    } else if let Some(items) = prop.get("items").filter(|i| i.is_object()) {
+        object_rows(root, prop, &format!("{path}."), depth + 1, out);
+    } else if let Some(items) = prop
+        .get("items")
+        .filter(|i| i.is_object())
+        .map(|i| resolve(root, i))
+    {
         if items.get("properties").is_some() {
-            object_rows(items, &format!("{path}[]."), depth + 1, out);
+            object_rows(root, items, &format!("{path}[]."), depth + 1, out);
         } else {
-            variant_rows(items, &format!("{path}[]"), depth, out);
+            variant_rows(root, items, &format!("{path}[]"), depth, out);
         }
     } else if let Some(extra) = prop
         .get("additionalProperties")
+        .map(|a| resolve(root, a))
         .filter(|a| a.get("properties").is_some())
     {
-        object_rows(extra, &format!("{path}{{key}}."), depth + 1, out);
+        object_rows(root, extra, &format!("{path}{{key}}."), depth + 1, out);
     } else {
-        variant_rows(prop, path, depth, out);
+        variant_rows(root, prop, path, depth, out);
     }
 }
 
 /// `oneOf`/`anyOf` variants that are objects: one labelled group of rows per variant.
-fn variant_rows(prop: &Value, path: &str, depth: usize, out: &mut Vec<ParamRow>) {
+fn variant_rows(root: &Value, prop: &Value, path: &str, depth: usize, out: &mut Vec<ParamRow>) {
     let Some(variants) = variants(prop) else {
         return;
     };
     for (i, v) in variants.iter().enumerate() {
+        let v = resolve(root, v);
         if v.get("properties").is_none() {
             continue;
         }
         let label = variant_label(v).unwrap_or_else(|| format!("variant {}", i + 1));
-        object_rows(v, &format!("{path}⟨{label}⟩."), depth + 1, out);
+        object_rows(root, v, &format!("{path}⟨{label}⟩."), depth + 1, out);
     }
 }
 
@@ -120,18 +146,53 @@ fn variant_label(v: &Value) -> Option<String> {
         .find_map(|(k, p)| p.get("const").map(|c| format!("{k}={}", compact(c))))
 }
 
-fn row(name: &str, path: &str, depth: usize, prop: &Value, required: bool) -> ParamRow {
-    let values = prop
-        .get("enum")
-        .and_then(Value::as_array)
-        .map(|e| e.iter().map(compact).collect())
-        .unwrap_or_default();
+/// The values of a documented enum: `oneOf`/`anyOf` whose variants are all `const`.
+fn const_variants(prop: &Value) -> Option<Vec<&Value>> {
+    let vs = variants(prop)?;
+    vs.iter().map(|v| v.get("const")).collect()
+}
+
+/// The JSON type of a value, as a schema type name.
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn row(
+    root: &Value,
+    name: &str,
+    path: &str,
+    depth: usize,
+    prop: &Value,
+    required: bool,
+) -> ParamRow {
+    let mut ty = type_of(root, prop, 0);
+    let values = match (
+        prop.get("enum").and_then(Value::as_array),
+        const_variants(prop),
+    ) {
+        (Some(e), _) => e.iter().map(compact).collect(),
+        (None, Some(consts)) if !consts.is_empty() => {
+            let mut types: Vec<&str> = consts.iter().map(|c| json_type(c)).collect();
+            types.dedup();
+            ty = types.join(" | ");
+            consts.into_iter().map(compact).collect()
+        }
+        _ => Vec::new(),
+    };
     ParamRow {
         parent: path.strip_suffix(name).unwrap_or("").to_string(),
         path: path.to_string(),
         name: name.to_string(),
         depth,
-        ty: type_of(prop, 0),
+        ty,
         required,
         default: prop.get("default").map(compact),
         values,
@@ -149,16 +210,17 @@ pub fn description(prop: &Value) -> Option<String> {
         .map(str::to_string)
 }
 
-/// A readable type for a schema.
-pub fn type_of(schema: &Value, depth: usize) -> String {
+/// A readable type for a schema, following local `$ref`s into `root`.
+fn type_of(root: &Value, schema: &Value, depth: usize) -> String {
     if depth > MAX_DEPTH {
         return "…".into();
     }
+    let schema = resolve(root, schema);
     if let Some(c) = schema.get("const") {
         return compact(c);
     }
     if let Some(vs) = variants(schema) {
-        let mut parts: Vec<String> = vs.iter().map(|v| type_of(v, depth + 1)).collect();
+        let mut parts: Vec<String> = vs.iter().map(|v| type_of(root, v, depth + 1)).collect();
         parts.dedup();
         return parts.join(" | ");
     }
@@ -175,12 +237,14 @@ pub fn type_of(schema: &Value, depth: usize) -> String {
     };
     match base.as_str() {
         "array" => match schema.get("items") {
-            Some(items) if items.is_object() => format!("array<{}>", type_of(items, depth + 1)),
+            Some(items) if items.is_object() => {
+                format!("array<{}>", type_of(root, items, depth + 1))
+            }
             _ => "array".into(),
         },
         "object" => match schema.get("additionalProperties") {
             Some(extra) if extra.is_object() && schema.get("properties").is_none() => {
-                format!("map<string, {}>", type_of(extra, depth + 1))
+                format!("map<string, {}>", type_of(root, extra, depth + 1))
             }
             _ => "object".into(),
         },
@@ -251,13 +315,14 @@ pub fn compact(v: &Value) -> String {
 /// An argument object with every required property filled with a plausible value (its
 /// default, first example, const, first enum value, or a placeholder of its type).
 pub fn example(schema: &Value) -> Value {
-    example_at(schema, 0, None)
+    example_at(schema, schema, 0, None)
 }
 
-fn example_at(schema: &Value, depth: usize, name: Option<&str>) -> Value {
+fn example_at(root: &Value, schema: &Value, depth: usize, name: Option<&str>) -> Value {
     if depth > MAX_DEPTH {
         return Value::Null;
     }
+    let schema = resolve(root, schema);
     if let Some(v) = schema.get("default") {
         return v.clone();
     }
@@ -279,7 +344,7 @@ fn example_at(schema: &Value, depth: usize, name: Option<&str>) -> Value {
         return v.clone();
     }
     if let Some(first) = variants(schema).and_then(|v| v.first()) {
-        return example_at(first, depth + 1, name);
+        return example_at(root, first, depth + 1, name);
     }
     let ty = match schema.get("type") {
         Some(Value::String(t)) => t.as_str(),
@@ -302,7 +367,7 @@ fn example_at(schema: &Value, depth: usize, name: Option<&str>) -> Value {
             if let Some(props) = schema.get("properties").and_then(Value::as_object) {
                 for (k, p) in props {
                     if required.contains(&k.as_str()) {
-                        m.insert(k.clone(), example_at(p, depth + 1, Some(k)));
+                        m.insert(k.clone(), example_at(root, p, depth + 1, Some(k)));
                     }
                 }
             }
@@ -311,7 +376,7 @@ fn example_at(schema: &Value, depth: usize, name: Option<&str>) -> Value {
         "array" => {
             let min = schema.get("minItems").and_then(Value::as_u64).unwrap_or(0);
             match schema.get("items") {
-                Some(items) if min > 0 => json!([example_at(items, depth + 1, name)]),
+                Some(items) if min > 0 => json!([example_at(root, items, depth + 1, name)]),
                 _ => json!([]),
             }
         }
@@ -371,6 +436,21 @@ mod tests {
         assert_eq!(r[4].constraints, ["≤ 4 items"]);
         assert_eq!(undocumented(&schema), ["key.mode", "n", "tags"]);
         assert_eq!(example(&schema), json!({"key": {"tonic": "<tonic>"}}));
+    }
+
+    #[test]
+    fn local_refs_are_followed() {
+        let schema = json!({"type": "object",
+            "$defs": {"address": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}},
+            "properties": {"home": {"$ref": "#/$defs/address"}, "loop": {"$ref": "#/properties/loop"}},
+            "required": ["home"]});
+        let r = rows(&schema);
+        let paths: Vec<(&str, &str)> = r.iter().map(|r| (r.path.as_str(), r.ty.as_str())).collect();
+        assert_eq!(
+            paths,
+            [("home", "object"), ("home.city", "string"), ("loop", "any")]
+        );
+        assert_eq!(example(&schema), json!({"home": {"city": "<city>"}}));
     }
 
     #[test]

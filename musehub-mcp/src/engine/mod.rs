@@ -58,6 +58,8 @@ pub struct Server {
     pub(crate) auth: Option<Arc<crate::auth::MSignVerifier>>,
     /// Per-identity rate limits, when configured.
     pub(crate) limits: Option<Arc<crate::auth::RateLimits>>,
+    /// Requests being handled per client address.
+    pub(crate) in_flight_by_ip: crate::util::Counters,
     capabilities: Value,
     docs: crate::docs::DocsOptions,
 }
@@ -137,6 +139,7 @@ impl ServerBuilder {
             shutdown: CancellationToken::new(),
             auth: self.auth,
             limits: self.limits,
+            in_flight_by_ip: crate::util::Counters::default(),
             registry,
             lists,
             modern_lists: Lists::build(registry, 0, &Map::new()),
@@ -460,6 +463,7 @@ impl Server {
                 outbound: env.outbound,
                 state: self.state.clone(),
                 elicitation_timeout: self.config.elicitation_timeout,
+                max_pending_requests: self.config.max_pending_requests_per_session,
                 rounds: env.rounds,
                 request_log_level: env.log_level,
                 notifier: Some(Notifier(Arc::downgrade(self))),

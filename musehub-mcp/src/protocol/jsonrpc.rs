@@ -61,6 +61,37 @@ fn valid_id(id: &Value) -> bool {
     matches!(id, Value::String(_) | Value::Number(_))
 }
 
+/// True when `bytes` nest arrays or objects deeper than `max` (checked before parsing, in one
+/// pass, so a hostile body cannot make the parser recurse).
+pub fn nesting_exceeds(bytes: &[u8], max: usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Classifies one decoded JSON value as a JSON-RPC message.
 pub fn classify(value: Value) -> Result<Message, Rejected> {
     let Value::Object(mut obj) = value else {
@@ -206,6 +237,14 @@ mod tests {
         assert_eq!(r.error.code, -32600);
         let r = classify(json!({"jsonrpc":"2.0","id":1,"method":"x","params":[1]})).unwrap_err();
         assert_eq!(r.error.code, -32600);
+    }
+
+    #[test]
+    fn nesting_is_measured_outside_strings() {
+        assert!(!nesting_exceeds(br#"{"a":[[1]]}"#, 3));
+        assert!(nesting_exceeds(br#"{"a":[[[1]]]}"#, 3));
+        assert!(!nesting_exceeds(br#"{"a":"[[[[[[\"{{{"}"#, 1));
+        assert!(nesting_exceeds(&b"[".repeat(100_000), 64));
     }
 
     #[test]

@@ -45,6 +45,16 @@ pub struct Session {
     standalone: Arc<EventStream>,
     closed: CancellationToken,
     replay_events: usize,
+    open_streams: AtomicU64,
+}
+
+/// One open SSE stream of a session; dropping it frees the slot.
+pub struct StreamSlot(Arc<Session>);
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        self.0.open_streams.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Session {
@@ -73,6 +83,7 @@ impl Session {
             standalone: Arc::new(EventStream::new(random_id(6), replay_events)),
             closed: CancellationToken::new(),
             replay_events,
+            open_streams: AtomicU64::new(0),
         }
     }
 
@@ -122,13 +133,37 @@ impl Session {
         self.subscriptions.lock().contains(uri)
     }
 
-    /// Allocates an id for a server-to-client request and the receiver of its answer.
-    pub fn register_request(&self) -> (RequestId, oneshot::Receiver<PeerAnswer>) {
+    /// Allocates an id for a server-to-client request and the receiver of its answer; `None`
+    /// when `limit` requests already await answers.
+    pub fn register_request(
+        &self,
+        limit: usize,
+    ) -> Option<(RequestId, oneshot::Receiver<PeerAnswer>)> {
+        let mut pending = self.pending.lock();
+        if pending.len() >= limit {
+            return None;
+        }
         let n = self.next_request.fetch_add(1, Ordering::Relaxed);
         let id = format!("srv-{n}");
         let (tx, rx) = oneshot::channel();
-        self.pending.lock().insert(id.clone(), tx);
-        (Value::String(id), rx)
+        pending.insert(id.clone(), tx);
+        Some((Value::String(id), rx))
+    }
+
+    /// Requests being served on this session.
+    pub fn in_flight(&self) -> usize {
+        self.running.lock().len()
+    }
+
+    /// Counts an SSE stream opened on this session while the returned guard lives; `None`
+    /// when `limit` streams are already open.
+    pub fn open_stream_slot(self: &Arc<Self>, limit: usize) -> Option<StreamSlot> {
+        let n = self.open_streams.fetch_add(1, Ordering::SeqCst);
+        if n >= limit as u64 {
+            self.open_streams.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(StreamSlot(self.clone()))
     }
 
     /// Drops a pending server-to-client request (timed out or abandoned).

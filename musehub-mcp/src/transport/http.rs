@@ -66,80 +66,7 @@ pub fn router(server: Arc<Server>) -> Router {
     }
 }
 
-/// Serves `/mcp` on `addr` until Ctrl-C or SIGTERM, then shuts down gracefully.
-pub async fn serve(server: Arc<Server>, addr: SocketAddr) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    serve_listener(server, listener, shutdown_signal()).await
-}
-
-/// Serves any router built on this server (for example with docs routes added) on a bound
-/// listener until `shutdown` resolves.
-pub async fn serve_listener(
-    server: Arc<Server>,
-    listener: tokio::net::TcpListener,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    serve_router(server.clone(), router(server), listener, shutdown).await
-}
-
-/// Serves a custom router (it must include [`router`]'s routes) with TCP_NODELAY and graceful
-/// shutdown: stop accepting, let in-flight calls finish within the configured grace period,
-/// then end every session so open streams close.
-pub async fn serve_router(
-    server: Arc<Server>,
-    app: Router,
-    listener: tokio::net::TcpListener,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    // Nagle's algorithm plus delayed ACKs stalls small keep-alive responses by ~40 ms.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::warn!(error = %e, "could not set TCP_NODELAY");
-        }
-    });
-    let grace = server.config.shutdown_grace;
-    let weak = Arc::downgrade(&server);
-    drop(server);
-    let signal = async move {
-        shutdown.await;
-        tracing::info!("shutting down: no new connections; closing streams");
-        if let Some(s) = weak.upgrade() {
-            // SSE streams never end on their own; closing the sessions ends them so the
-            // server can drain. Calls already running finish: their tasks are independent.
-            tokio::spawn(async move {
-                tokio::time::sleep(grace).await;
-                s.sessions.clear();
-                s.shutdown.cancel();
-            });
-        }
-    };
-    // Connection info gives anonymous callers' rate limits their key (the client address).
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(signal)
-    .await
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-}
+pub use super::accept::{serve, serve_listener, serve_router, shutdown_signal};
 
 fn spawn_sweeper(server: &Arc<Server>) {
     let Ok(handle) = tokio::runtime::Handle::try_current() else {
@@ -218,6 +145,13 @@ async fn guard(
     if req.extensions().get::<Caller>().is_none() {
         req.extensions_mut().insert(Caller::anonymous());
     }
+    let ip_key = client_ip(&req);
+    let Some(_in_flight) = server
+        .in_flight_by_ip
+        .acquire(&ip_key, server.config.max_in_flight_per_ip)
+    else {
+        return too_busy("Too Many Requests: too many requests in flight from this address");
+    };
     if let Some(limits) = &server.limits {
         let ip = client_ip(&req);
         let caller = req
@@ -230,6 +164,14 @@ async fn guard(
         }
     }
     next.run(req).await
+}
+
+/// 429 for a concurrency limit (not a rate): retry shortly.
+fn too_busy(message: &str) -> Response {
+    let mut r = transport_error(StatusCode::TOO_MANY_REQUESTS, message);
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    r
 }
 
 /// 429 with `Retry-After` and the `RateLimit-*` headers.
@@ -517,6 +459,16 @@ async fn post(
             );
         }
     };
+    let depth = server.config.max_json_depth;
+    if jsonrpc::nesting_exceeds(&bytes, depth) {
+        return rpc_error(
+            StatusCode::BAD_REQUEST,
+            None,
+            McpError::invalid_request(format!(
+                "Invalid Request: JSON nested deeper than {depth} levels"
+            )),
+        );
+    }
     let value: Value = match serde_json::from_slice(&bytes) {
         Ok(v) => v,
         Err(e) => {
@@ -633,6 +585,12 @@ async fn request(
     req: RpcRequest,
     caller: Caller,
 ) -> Response {
+    let limit = server.config.max_in_flight_per_session;
+    if session.in_flight() >= limit {
+        return too_busy(&format!(
+            "Too Many Requests: {limit} requests are already in flight on this session"
+        ));
+    }
     let (tx, mut rx) = mpsc::channel(server.config.request_queue.max(1));
     let id = req.id.clone();
     let cancel = session.start_request(&id);
@@ -696,7 +654,7 @@ async fn request(
         }
         pump_stream.finish();
     });
-    sse_response(&server, &session, stream, 0, reader, primed)
+    sse_response(&server, &session, stream, 0, reader, primed, None)
 }
 
 async fn post_batch(
@@ -799,6 +757,12 @@ fn get(server: Arc<Server>, headers: &HeaderMap, caller: &Caller) -> Response {
         Err(r) => return r,
     };
     let primed = session.protocol_version.has_sse_priming();
+    let limit = server.config.max_streams_per_session;
+    let Some(slot) = session.open_stream_slot(limit) else {
+        return too_busy(&format!(
+            "Too Many Requests: this session already has {limit} open streams; close one first"
+        ));
+    };
     match header_str(headers, LAST_EVENT_ID) {
         Some(last) => {
             let Some((stream_id, seq)) = parse_event_id(last) else {
@@ -814,13 +778,13 @@ fn get(server: Arc<Server>, headers: &HeaderMap, caller: &Caller) -> Response {
                 );
             };
             let reader = stream.claim_reader();
-            sse_response(&server, &session, stream, seq, reader, false)
+            sse_response(&server, &session, stream, seq, reader, false, Some(slot))
         }
         None => {
             let stream = session.standalone().clone();
             let reader = stream.claim_reader();
             let from = stream.next_seq().saturating_sub(1);
-            sse_response(&server, &session, stream, from, reader, primed)
+            sse_response(&server, &session, stream, from, reader, primed, Some(slot))
         }
     }
 }
@@ -845,6 +809,7 @@ fn sse_response(
     after: u64,
     reader: u64,
     primed: bool,
+    slot: Option<crate::session::StreamSlot>,
 ) -> Response {
     let body = Body::from_stream(sse_frames(
         stream,
@@ -853,6 +818,7 @@ fn sse_response(
         primed.then_some(server.config.sse_retry_ms),
         server.config.sse_heartbeat,
         session.closed().clone(),
+        slot,
     ));
     let mut r = Response::new(body);
     let h = r.headers_mut();
@@ -888,6 +854,8 @@ struct Reader {
     heartbeat: Duration,
     closed: tokio_util::sync::CancellationToken,
     done: bool,
+    // Held for the connection's life: counts against the session's stream limit.
+    _slot: Option<crate::session::StreamSlot>,
 }
 
 /// The frames of one SSE connection: an optional priming event (an id and empty data, with
@@ -900,6 +868,7 @@ fn sse_frames(
     retry_ms: Option<u64>,
     heartbeat: Duration,
     closed: tokio_util::sync::CancellationToken,
+    slot: Option<crate::session::StreamSlot>,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send {
     let mut queued = std::collections::VecDeque::new();
     if let Some(ms) = retry_ms {
@@ -917,6 +886,7 @@ fn sse_frames(
         heartbeat,
         closed,
         done: false,
+        _slot: slot,
     };
     futures::stream::unfold(reader, |mut r| async move {
         loop {

@@ -140,8 +140,39 @@
     apply();
   }
 
+  // Tabbed code panels: one panel shows at a time; Copy copies the one shown. Without
+  // script every panel stays visible.
+  function setupTabs() {
+    document.querySelectorAll(".tabs").forEach(function (box) {
+      var tabs = Array.prototype.slice.call(box.querySelectorAll(".tab"));
+      var copy = box.querySelector(".copy");
+      function select(tab) {
+        tabs.forEach(function (t) {
+          var on = t === tab;
+          t.setAttribute("aria-selected", on ? "true" : "false");
+          t.tabIndex = on ? 0 : -1;
+          var panel = document.getElementById(t.getAttribute("aria-controls"));
+          if (panel) panel.hidden = !on;
+        });
+        if (copy) copy.dataset.copy = tab.dataset.target;
+      }
+      tabs.forEach(function (tab, i) {
+        tab.addEventListener("click", function () { select(tab); });
+        tab.addEventListener("keydown", function (event) {
+          var step = event.key === "ArrowRight" ? 1 : event.key === "ArrowLeft" ? -1 : 0;
+          if (!step) return;
+          var next = tabs[(i + step + tabs.length) % tabs.length];
+          select(next);
+          next.focus();
+        });
+      });
+      if (tabs.length) select(tabs[0]);
+    });
+  }
+
   function start() {
     fillOrigin();
+    setupTabs();
     setupCopy();
     setupFilter();
   }

@@ -1,0 +1,132 @@
+//! The accept loop: TCP connections served by hyper with the settings axum's `serve` does not
+//! expose, and graceful shutdown.
+//!
+//! - TCP_NODELAY on every accepted socket: Nagle's algorithm plus delayed ACKs otherwise stalls
+//!   small keep-alive responses by ~40 ms.
+//! - A header read timeout (`ServerConfig::header_read_timeout`): a client that trickles its
+//!   request headers (Slowloris) is cut off instead of holding a connection forever.
+//! - The peer address in each request's extensions (`ConnectInfo`), for anonymous callers'
+//!   rate limits and per-address in-flight limits.
+//! - Graceful shutdown: stop accepting, let in-flight calls finish, end every session after
+//!   the grace period so open streams close, then return once connections are drained (or
+//!   after a second grace period).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tower::ServiceExt;
+
+use crate::engine::Server;
+
+/// Serves `/mcp` (and the documentation surfaces) on `addr` until Ctrl-C or SIGTERM, then
+/// shuts down gracefully.
+pub async fn serve(server: Arc<Server>, addr: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    serve_listener(server, listener, shutdown_signal()).await
+}
+
+/// Serves the server's router on a bound listener until `shutdown` resolves.
+pub async fn serve_listener(
+    server: Arc<Server>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = super::http::router(server.clone());
+    serve_router(server, app, listener, shutdown).await
+}
+
+/// Serves a custom router (it must include [`super::http::router`]'s routes) until `shutdown`
+/// resolves. See the module docs for what the loop adds.
+pub async fn serve_router(
+    server: Arc<Server>,
+    app: Router,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let header_timeout = server.config.header_read_timeout;
+    let grace = server.config.shutdown_grace;
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .keep_alive(true);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of file descriptors and similar: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::warn!(error = %e, "could not set TCP_NODELAY");
+        }
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().oneshot(req.map(axum::body::Body::new))
+        });
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, peer = %peer, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: no new connections; in-flight calls may finish");
+    // SSE streams never end on their own: after the grace period, end every session (and
+    // listen stream) so their connections can close.
+    let closer = server.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(grace).await;
+        closer.sessions.clear();
+        closer.shutdown.cancel();
+    });
+    if tokio::time::timeout(grace * 2, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after the shutdown grace period; closing");
+    }
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
