@@ -52,6 +52,8 @@ pub struct ServerConfig {
     /// Server-to-client requests (elicitations, sampling) awaiting answers on one session;
     /// past it, the tool gets an error. Default 16.
     pub max_pending_requests_per_session: usize,
+    /// Longest string request id accepted (every answer echoes its id). Default 256 bytes.
+    pub max_id_bytes: usize,
     /// Deepest JSON nesting accepted in a message; deeper is refused before parsing.
     /// Default 64.
     pub max_json_depth: usize,
@@ -130,6 +132,7 @@ impl Default for ServerConfig {
             max_streams_per_session: 8,
             max_pending_requests_per_session: 16,
             max_json_depth: 64,
+            max_id_bytes: 256,
             header_read_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
             cache: CacheConfig::default(),

@@ -57,8 +57,12 @@ pub struct Rejected {
     pub error: McpError,
 }
 
-fn valid_id(id: &Value) -> bool {
-    matches!(id, Value::String(_) | Value::Number(_))
+fn valid_id(id: &Value, max_id_bytes: usize) -> bool {
+    match id {
+        Value::String(s) => s.len() <= max_id_bytes,
+        Value::Number(_) => true,
+        _ => false,
+    }
 }
 
 /// True when `bytes` nest arrays or objects deeper than `max` (checked before parsing, in one
@@ -93,7 +97,10 @@ pub fn nesting_exceeds(bytes: &[u8], max: usize) -> bool {
 }
 
 /// Classifies one decoded JSON value as a JSON-RPC message.
-pub fn classify(value: Value) -> Result<Message, Rejected> {
+///
+/// String ids longer than `max_id_bytes` are refused: every answer echoes its id, and an
+/// unbounded echo of client text is a gift to an attacker.
+pub fn classify(value: Value, max_id_bytes: usize) -> Result<Message, Rejected> {
     let Value::Object(mut obj) = value else {
         return Err(Rejected {
             id: None,
@@ -101,7 +108,7 @@ pub fn classify(value: Value) -> Result<Message, Rejected> {
         });
     };
     let id = obj.remove("id");
-    let readable_id = id.clone().filter(valid_id);
+    let readable_id = id.clone().filter(|i| valid_id(i, max_id_bytes));
     let reject = |msg: &str| Rejected {
         id: readable_id.clone(),
         error: McpError::invalid_request(msg.to_string()),
@@ -118,8 +125,12 @@ pub fn classify(value: Value) -> Result<Message, Rejected> {
     match obj.remove("method") {
         Some(Value::String(method)) => match id {
             None => Ok(Message::Notification(Notification { method, params })),
-            Some(id) if valid_id(&id) => Ok(Message::Request(Request { id, method, params })),
-            Some(_) => Err(reject("a request `id` must be a string or a number")),
+            Some(id) if valid_id(&id, max_id_bytes) => {
+                Ok(Message::Request(Request { id, method, params }))
+            }
+            Some(_) => Err(reject(&format!(
+                "a request `id` must be a number or a string of at most {max_id_bytes} bytes"
+            ))),
         },
         Some(_) => Err(reject("`method` must be a string")),
         None => {
@@ -213,29 +224,36 @@ mod tests {
     #[test]
     fn classifies_each_kind() {
         assert!(matches!(
-            classify(json!({"jsonrpc":"2.0","id":1,"method":"ping"})),
+            classify(json!({"jsonrpc":"2.0","id":1,"method":"ping"}), 256),
             Ok(Message::Request(_))
         ));
         assert!(matches!(
-            classify(json!({"jsonrpc":"2.0","method":"notifications/initialized"})),
+            classify(
+                json!({"jsonrpc":"2.0","method":"notifications/initialized"}),
+                256
+            ),
             Ok(Message::Notification(_))
         ));
         assert!(matches!(
-            classify(json!({"jsonrpc":"2.0","id":"a","result":{}})),
+            classify(json!({"jsonrpc":"2.0","id":"a","result":{}}), 256),
             Ok(Message::Response { outcome: Ok(_), .. })
         ));
     }
 
     #[test]
     fn rejects_with_the_readable_id() {
-        let r = classify(json!({"jsonrpc":"1.0","id":7,"method":"ping"})).unwrap_err();
+        let r = classify(json!({"jsonrpc":"1.0","id":7,"method":"ping"}), 256).unwrap_err();
         assert_eq!(r.id, Some(json!(7)));
         assert_eq!(r.error.code, -32600);
-        let r = classify(json!({"jsonrpc":"2.0","id":null,"method":"ping"})).unwrap_err();
+        let r = classify(json!({"jsonrpc":"2.0","id":null,"method":"ping"}), 256).unwrap_err();
         assert_eq!(r.id, None);
-        let r = classify(json!([1])).unwrap_err();
+        let r = classify(json!([1]), 256).unwrap_err();
         assert_eq!(r.error.code, -32600);
-        let r = classify(json!({"jsonrpc":"2.0","id":1,"method":"x","params":[1]})).unwrap_err();
+        let r = classify(
+            json!({"jsonrpc":"2.0","id":1,"method":"x","params":[1]}),
+            256,
+        )
+        .unwrap_err();
         assert_eq!(r.error.code, -32600);
     }
 

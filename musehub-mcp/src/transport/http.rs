@@ -494,7 +494,7 @@ async fn post(
     if let Value::Array(items) = value {
         return post_batch(server, &headers, items, caller).await;
     }
-    let message = match jsonrpc::classify(value) {
+    let message = match jsonrpc::classify(value, server.config.max_id_bytes) {
         Ok(m) => m,
         Err(rej) => return rpc_error(StatusCode::BAD_REQUEST, rej.id.as_ref(), rej.error),
     };
@@ -687,7 +687,7 @@ async fn post_batch(
     let mut calls = Vec::new();
     let mut out: Vec<Bytes> = Vec::new();
     for item in items {
-        match jsonrpc::classify(item) {
+        match jsonrpc::classify(item, server.config.max_id_bytes) {
             Ok(Message::Request(req)) if req.method == "initialize" => out.push(encode_response(
                 &req.id,
                 &Err(McpError::invalid_request(

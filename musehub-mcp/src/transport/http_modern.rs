@@ -115,7 +115,7 @@ pub async fn post(
     caller: Caller,
     ip: String,
 ) -> Response {
-    let message = match jsonrpc::classify(value) {
+    let message = match jsonrpc::classify(value, server.config.max_id_bytes) {
         Ok(m) => m,
         Err(rej) => return error_response(StatusCode::BAD_REQUEST, rej.id.as_ref(), rej.error),
     };

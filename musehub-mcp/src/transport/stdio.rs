@@ -72,9 +72,23 @@ where
             }
             continue;
         }
-        let line = String::from_utf8_lossy(&buf);
+        // JSON text is UTF-8 (RFC 8259 §8.1): anything else is a parse error, not a string
+        // with replacement characters.
+        let Ok(line) = std::str::from_utf8(&buf) else {
+            let e = McpError::parse_error("Parse error: the line is not valid UTF-8");
+            let _ = out_tx.send(encode_error_without_id(&e)).await;
+            continue;
+        };
         let line = line.trim();
         if line.is_empty() {
+            continue;
+        }
+        let depth = server.config.max_json_depth;
+        if jsonrpc::nesting_exceeds(line.as_bytes(), depth) {
+            let e = McpError::invalid_request(format!(
+                "Invalid Request: JSON nested deeper than {depth} levels"
+            ));
+            let _ = out_tx.send(encode_error_without_id(&e)).await;
             continue;
         }
         let value: Value = match serde_json::from_str(line) {
@@ -112,7 +126,7 @@ async fn handle_line(
             .await;
         return;
     }
-    let message = match jsonrpc::classify(value) {
+    let message = match jsonrpc::classify(value, server.config.max_id_bytes) {
         Ok(m) => m,
         Err(rej) => {
             let bytes = match rej.id {
