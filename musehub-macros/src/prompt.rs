@@ -7,7 +7,7 @@ use syn::ItemFn;
 
 use crate::attrs::{Options, doc_string, icons_tokens, opt_str};
 use crate::params::Params;
-use crate::resource::{call_exprs, completion_tokens};
+use crate::resource::{completion_tokens, protocol_call};
 use crate::tool::reject_generics;
 
 const OPTIONS: &[&str] = &["name", "title", "description", "icon", "complete"];
@@ -70,15 +70,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             };
         });
     }
-    let (extract, exprs) = call_exprs(
-        &params,
-        |e| quote!(::core::result::Result::Err(::musehub_mcp::McpError::from(#e))),
-    );
-    let call = if func.sig.asyncness.is_some() {
-        quote!(::musehub_mcp::__private::require_send(#fn_name(#(#exprs),*)).await)
-    } else {
-        quote!(#fn_name(#(#exprs),*))
-    };
+    let (extract, call) = protocol_call(&func, &params);
     let title = opt_str(opts.string("title")?.map(|s| s.value()).as_deref());
     let icons = icons_tokens(&opts.icons()?);
     let completion_defs = completion_tokens(&completions);

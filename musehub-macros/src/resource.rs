@@ -160,15 +160,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             };
         });
     }
-    let (extract, exprs) = call_exprs(
-        &params,
-        |e| quote!(::core::result::Result::Err(::musehub_mcp::McpError::from(#e))),
-    );
-    let call = if func.sig.asyncness.is_some() {
-        quote!(::musehub_mcp::__private::require_send(#fn_name(#(#exprs),*)).await)
-    } else {
-        quote!(#fn_name(#(#exprs),*))
-    };
+    let (extract, call) = protocol_call(&func, &params);
     let completion_defs = completion_tokens(&completions);
 
     Ok(quote! {
@@ -229,6 +221,22 @@ pub fn call_exprs(
         }
     }
     (stmts, exprs)
+}
+
+/// The injected-parameter extraction and the call of the user's function, for handlers whose
+/// failures are JSON-RPC errors (resources and prompts).
+pub fn protocol_call(func: &ItemFn, params: &Params) -> (TokenStream, TokenStream) {
+    let fn_name = &func.sig.ident;
+    let (extract, exprs) = call_exprs(
+        params,
+        |e| quote!(::core::result::Result::Err(::musehub_mcp::McpError::from(#e))),
+    );
+    let call = if func.sig.asyncness.is_some() {
+        quote!(::musehub_mcp::__private::require_send(#fn_name(#(#exprs),*)).await)
+    } else {
+        quote!(#fn_name(#(#exprs),*))
+    };
+    (extract, call)
 }
 
 /// `&[CompletionDef { argument, handler }]` for `complete(arg = path)`.

@@ -42,6 +42,23 @@ fn sleepy(id: i64, ms: u64) -> String {
     json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": "sleepy", "arguments": {"ms": ms}}}).to_string()
 }
 
+/// A 500 ms call on `sid`, in the background; resolves to its HTTP status.
+fn spawn_slow_call(s: &TestServer, sid: &str) -> tokio::task::JoinHandle<StatusCode> {
+    let (url, id) = (s.url.clone(), sid.to_string());
+    tokio::spawn(async move {
+        Client::new()
+            .post(&url)
+            .header("accept", BOTH)
+            .header("content-type", "application/json")
+            .header("mcp-session-id", id)
+            .body(sleepy(1, 500))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    })
+}
+
 #[tokio::test]
 async fn deep_nesting_is_refused_before_parsing() {
     let s = start(ServerConfig {
@@ -72,19 +89,7 @@ async fn requests_in_flight_per_session_are_capped() {
     })
     .await;
     let sid = init(&s, json!({})).await;
-    let (url, id) = (s.url.clone(), sid.clone());
-    let slow = tokio::spawn(async move {
-        Client::new()
-            .post(&url)
-            .header("accept", BOTH)
-            .header("content-type", "application/json")
-            .header("mcp-session-id", id)
-            .body(sleepy(1, 500))
-            .send()
-            .await
-            .unwrap()
-            .status()
-    });
+    let slow = spawn_slow_call(&s, &sid);
     tokio::time::sleep(Duration::from_millis(150)).await;
     let r = post(&s, Some(&sid), ping(2)).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -111,19 +116,7 @@ async fn requests_in_flight_per_address_are_capped() {
     })
     .await;
     let sid = init(&s, json!({})).await;
-    let (url, id) = (s.url.clone(), sid.clone());
-    let slow = tokio::spawn(async move {
-        Client::new()
-            .post(&url)
-            .header("accept", BOTH)
-            .header("content-type", "application/json")
-            .header("mcp-session-id", id)
-            .body(sleepy(1, 500))
-            .send()
-            .await
-            .unwrap()
-            .status()
-    });
+    let slow = spawn_slow_call(&s, &sid);
     tokio::time::sleep(Duration::from_millis(150)).await;
     let r = post(&s, Some(&sid), ping(2)).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
