@@ -26,3 +26,34 @@ tests/conformance/run.sh "$bin"
 
 echo "== interop: official Python and TypeScript clients"
 MUSEHUB_CONFORMANCE_BIN="$bin" tests/interop/run.sh
+
+# --- MuseHub server: end to end with the official Python client ------------------------------
+echo "== musehub-server end to end (official Python mcp client, MSign from docs/msign.md)"
+cargo build -p musehub-server
+MUSEHUB_SERVER_BIN="$root/target/debug/musehub-server" tests/e2e/run.sh
+
+# --- MuseHub server: the test suite against PostgreSQL ---------------------------------------
+# A private PostgreSQL instance (Debian's package) on a free loopback port under a temp dir, run
+# by the unprivileged `postgres` user; every test creates its own database in it.
+echo "== musehub-server tests on PostgreSQL"
+if ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1; then
+  echo "installing postgresql from Debian"
+  apt-get update && apt-get install -y postgresql
+fi
+pg_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+pg_dir="$(mktemp -d /tmp/musehub-pg.XXXXXX)"
+pg_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+as_postgres() { if [[ "$(id -u)" -eq 0 ]]; then su postgres -s /bin/sh -c "$1"; else sh -c "$1"; fi; }
+if [[ "$(id -u)" -eq 0 ]]; then chown postgres "$pg_dir"; fi
+chmod 700 "$pg_dir"
+pg_stop() {
+  as_postgres "'$pg_bin/pg_ctl' -D '$pg_dir/data' -m immediate stop" >/dev/null 2>&1 || true
+  rm -rf "$pg_dir"
+}
+trap pg_stop EXIT
+as_postgres "'$pg_bin/initdb' -D '$pg_dir/data' -U postgres -A trust --no-sync" >"$pg_dir/initdb.log"
+as_postgres "'$pg_bin/pg_ctl' -D '$pg_dir/data' -l '$pg_dir/postgres.log' -w -o \"-c listen_addresses=127.0.0.1 -p $pg_port -k '$pg_dir' -c fsync=off -c max_connections=400\" start"
+as_postgres "'$pg_bin/createdb' -h 127.0.0.1 -p $pg_port -U postgres musehub_test"
+MUSEHUB_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/musehub_test" cargo test -p musehub-server
+pg_stop
+trap - EXIT

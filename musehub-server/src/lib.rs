@@ -1,24 +1,30 @@
 //! MuseHub: the hub for Muse (version control for music) over MCP.
 //!
-//! The library holds the data layer ([`db`], [`model`]), the demo hub ([`seed`]) and the
-//! whole catalogue: the tools ([`tools`]), resources ([`resources`]) and prompts
-//! ([`prompts`]). The binary (`src/main.rs`) adds configuration and the transports.
+//! The library holds the data layer ([`db`], [`model`]), the demo hub ([`seed`]), MSign keys
+//! ([`keys`]), the HTTP application with its request log ([`http`]) and the whole catalogue:
+//! the tools ([`tools`]), resources ([`resources`]) and prompts ([`prompts`]). The binary
+//! (`src/main.rs`) adds configuration, the key commands and the transports.
 
 // A tool's parameters are its MCP arguments: many tools legitimately take more than seven.
 #![allow(clippy::too_many_arguments)]
 
 pub mod completions;
 pub mod db;
+pub mod http;
+pub mod keys;
 pub mod model;
 pub mod prompts;
 pub mod resources;
 pub mod seed;
 pub mod tools;
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use db::{Db, HubSettings};
 use musehub_mcp::Server;
+use musehub_mcp::auth::{MSignVerifier, MemoryNonceStore, RateLimitConfig, RateLimits};
 
 /// Instructions sent to clients in `initialize`.
 pub const INSTRUCTIONS: &str = "MuseHub is the collaboration hub for Muse, version control for music and any other \
@@ -31,16 +37,68 @@ either repo_id or owner + slug. Write tools need a signed-in caller. Errors come
 /// Keeps the catalogue's registrations in a binary that links this library: call it once.
 pub fn link() {}
 
-/// Builds the MCP server over a database.
+/// The server's name, which is also the MSign realm (`WWW-Authenticate: MSign realm="musehub"`).
+pub const SERVER_NAME: &str = "musehub";
+
+/// The tool with its own rate limit (pushes).
+pub const PUSH_TOOL: &str = "muse_push";
+
+/// The default rate limits, those of the original hub: 600/min for agents, 60/min for
+/// humans, 20/min for anonymous callers (per IP), and `muse_push` 30/min per caller.
+pub fn default_rate_limits() -> RateLimitConfig {
+    RateLimitConfig {
+        agent_per_minute: 600,
+        human_per_minute: 60,
+        anonymous_per_minute: 20,
+        tools_per_minute: HashMap::from([(PUSH_TOOL.to_string(), 30)]),
+    }
+}
+
+/// MSign verification and rate-limit settings.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// Accepted clock skew, each side (default 300 s).
+    pub skew: Duration,
+    /// Nonces remembered by the replay cache (default 100,000).
+    pub nonce_cache: usize,
+    /// Rate limits; `None` serves without any (default [`default_rate_limits`]).
+    pub rate_limits: Option<RateLimitConfig>,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            skew: Duration::from_secs(300),
+            nonce_cache: 100_000,
+            rate_limits: Some(default_rate_limits()),
+        }
+    }
+}
+
+/// The MSign verifier over the database's keys ([`keys::DbKeyStore`]).
+pub fn verifier(db: &Db, auth: &AuthSettings) -> MSignVerifier {
+    MSignVerifier::new(Arc::new(keys::DbKeyStore::new(db.clone())))
+        .skew(auth.skew)
+        .nonces(Arc::new(MemoryNonceStore::new(auth.nonce_cache.max(1))))
+}
+
+/// Builds the MCP server over a database: the catalogue, MSign verification against the
+/// database's keys (realm [`SERVER_NAME`]) and the rate limits of `auth`. The HTTP transport
+/// then refuses unsigned write-tool calls (401), binds sessions to their signer and applies
+/// the limits (429); in-process calls (`Server::call`) carry their caller and skip both.
 pub fn build_server(
     db: Db,
     config: musehub_mcp::ServerConfig,
+    auth: &AuthSettings,
 ) -> Result<Arc<Server>, musehub_mcp::registry::RegistryError> {
     link();
-    Server::builder("musehub")
+    let mut builder = Server::builder(SERVER_NAME)
         .title("MuseHub")
         .instructions(INSTRUCTIONS)
         .config(config)
-        .state(db)
-        .build()
+        .auth(verifier(&db, auth));
+    if let Some(limits) = &auth.rate_limits {
+        builder = builder.rate_limits(RateLimits::new(limits));
+    }
+    builder.state(db).build()
 }

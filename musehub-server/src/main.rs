@@ -5,20 +5,17 @@
 //! order of precedence: the command line, the environment (`MUSEHUB_*`), a TOML file given
 //! with `--config`, the defaults.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
 
 use anyhow::Context;
-use axum::Router;
-use axum::extract::{Request, State};
-use axum::http::StatusCode;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use clap::Parser;
-use musehub_server::{Db, HubSettings};
+use clap::{Parser, Subcommand};
+use musehub_mcp::auth::{MSignSigner, RateLimitConfig};
+use musehub_server::keys::{self, KeyInfo};
+use musehub_server::{AuthSettings, Db, HubSettings};
 use serde::Deserialize;
 
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -32,26 +29,33 @@ const DEFAULT_DATABASE: &str = "sqlite://musehub.db";
     long_about = "MuseHub: the hub for Muse (version control for music), over MCP.\n\n\
         With no arguments: serves http://127.0.0.1:8080/mcp on a local SQLite file (musehub.db) \
         and loads the demo hub into an empty database.\n\n\
+        Callers sign each request with their own Ed25519 key (MSign, docs/msign.md): register \
+        keys with `musehub-server keys ...`, sign with `musehub-server sign ...` or any MSign \
+        client. Unsigned callers can read; write tools need a signature.\n\n\
         Precedence: command line, then environment variables, then the --config TOML file \
-        (keys: bind, database_url, public_url, push_quota_bytes, seed_demo, log_format), then defaults."
+        (keys: bind, database_url, public_url, push_quota_bytes, seed_demo, log_format, \
+        auth_skew_secs, and a [rate_limits] table with enabled, agent_per_minute, \
+        human_per_minute, anonymous_per_minute, push_per_minute), then defaults."
 )]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Address to serve HTTP on (`/mcp`, `/healthz`, `/readyz`). Default 127.0.0.1:8080.
     #[arg(long, env = "MUSEHUB_BIND")]
     bind: Option<SocketAddr>,
     /// Database URL: sqlite://FILE, sqlite::memory:, or postgres://USER:PASS@HOST/DB. Default
-    /// sqlite://musehub.db.
-    #[arg(long, env = "MUSEHUB_DATABASE_URL")]
+    /// sqlite://musehub.db. Also used by the `keys` commands.
+    #[arg(long, env = "MUSEHUB_DATABASE_URL", global = true)]
     database_url: Option<String>,
     /// Speak MCP on stdin/stdout (one JSON-RPC message per line) instead of HTTP; logs go to
-    /// stderr.
+    /// stderr. Callers on stdio are anonymous (read-only).
     #[arg(long, env = "MUSEHUB_STDIO")]
     stdio: bool,
     /// A TOML file with settings (see above for the keys).
-    #[arg(long, env = "MUSEHUB_CONFIG")]
+    #[arg(long, env = "MUSEHUB_CONFIG", global = true)]
     config: Option<PathBuf>,
     /// Load the demo hub (users, repositories, history, issues, proposals, releases) if it is
-    /// not there yet.
+    /// not there yet. It registers no signing keys: add your own with `keys generate`.
     #[arg(long, env = "MUSEHUB_SEED_DEMO")]
     seed_demo: bool,
     /// The public base URL of the hub, used in remote and connect URLs. Default
@@ -64,6 +68,122 @@ struct Cli {
     /// Log format: text or json. Default text. The level comes from RUST_LOG (default info).
     #[arg(long, env = "MUSEHUB_LOG_FORMAT")]
     log_format: Option<String>,
+    /// Accepted clock skew of signed requests, in seconds each side. Default 300.
+    #[arg(long, env = "MUSEHUB_AUTH_SKEW_SECS")]
+    auth_skew_secs: Option<u64>,
+    /// Requests per minute for each agent key's identity. Default 600.
+    #[arg(long, env = "MUSEHUB_RATE_AGENT_PER_MINUTE")]
+    rate_agent_per_minute: Option<u32>,
+    /// Requests per minute for each human identity. Default 60.
+    #[arg(long, env = "MUSEHUB_RATE_HUMAN_PER_MINUTE")]
+    rate_human_per_minute: Option<u32>,
+    /// Requests per minute for anonymous callers, per IP address. Default 20.
+    #[arg(long, env = "MUSEHUB_RATE_ANONYMOUS_PER_MINUTE")]
+    rate_anonymous_per_minute: Option<u32>,
+    /// `muse_push` calls per minute for each caller. Default 30.
+    #[arg(long, env = "MUSEHUB_RATE_PUSH_PER_MINUTE")]
+    rate_push_per_minute: Option<u32>,
+    /// Serve without rate limits (for local development).
+    #[arg(long, env = "MUSEHUB_NO_RATE_LIMITS")]
+    no_rate_limits: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Manage the MSign public keys of a handle (in the database of --database-url).
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
+    /// Print the `Authorization` header value that signs one request, for curl:
+    /// curl -H "Authorization: $(musehub-server sign --key FILE --handle H --body "$BODY")" ...
+    Sign {
+        /// The secret key file (as written by `keys generate`: base64url of the 32-byte seed;
+        /// base64 and hex are accepted too).
+        #[arg(long)]
+        key: PathBuf,
+        /// The handle the key is registered for.
+        #[arg(long)]
+        handle: String,
+        /// The HTTP method.
+        #[arg(long, default_value = "POST")]
+        method: String,
+        /// The request target: path and query exactly as sent.
+        #[arg(long, default_value = "/mcp")]
+        path: String,
+        /// The exact body bytes (default: empty).
+        #[arg(long, conflicts_with = "body_file")]
+        body: Option<String>,
+        /// Read the exact body bytes from this file instead.
+        #[arg(long)]
+        body_file: Option<PathBuf>,
+        /// The `Mcp-Session-Id` the request carries, if any.
+        #[arg(long)]
+        session: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Generate a key pair: write the secret key to a new file (mode 0600), register the
+    /// public key, print the key id and the public key. A handle without a user gets one.
+    Generate {
+        /// The handle (1-64 of A-Z a-z 0-9 _ . -).
+        #[arg(long)]
+        handle: String,
+        /// Mark the key as an AI agent's, with the agent's name.
+        #[arg(long)]
+        agent: Option<String>,
+        /// Where to write the secret key (never overwritten). Default
+        /// ./msign-HANDLE-KIDPREFIX.key.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Register an existing public key (base64url of its 32 bytes). A handle without a user
+    /// gets one.
+    Add {
+        /// The handle.
+        #[arg(long)]
+        handle: String,
+        /// The public key, base64url (or base64) of the 32 bytes.
+        #[arg(long)]
+        public_key: String,
+        /// Mark the key as an AI agent's, with the agent's name.
+        #[arg(long)]
+        agent: Option<String>,
+    },
+    /// List a handle's keys, revoked ones included.
+    List {
+        /// The handle.
+        #[arg(long)]
+        handle: String,
+        /// Print JSON (one array) instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key: it never verifies again.
+    Revoke {
+        /// The handle.
+        #[arg(long)]
+        handle: String,
+        /// The key id.
+        #[arg(long)]
+        kid: String,
+    },
+}
+
+/// The `[rate_limits]` table of the `--config` file.
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+struct FileRateLimits {
+    enabled: Option<bool>,
+    agent_per_minute: Option<u32>,
+    human_per_minute: Option<u32>,
+    anonymous_per_minute: Option<u32>,
+    push_per_minute: Option<u32>,
+    /// Other tools with their own limit, by name.
+    #[serde(default)]
+    tools_per_minute: HashMap<String, u32>,
 }
 
 /// The `--config` file.
@@ -76,6 +196,9 @@ struct FileConfig {
     push_quota_bytes: Option<i64>,
     seed_demo: Option<bool>,
     log_format: Option<String>,
+    auth_skew_secs: Option<u64>,
+    #[serde(default)]
+    rate_limits: FileRateLimits,
 }
 
 struct Settings {
@@ -86,21 +209,67 @@ struct Settings {
     public_url: String,
     push_quota_bytes: i64,
     log_format: String,
+    auth: AuthSettings,
 }
 
-fn settings(cli: Cli, no_arguments: bool) -> anyhow::Result<Settings> {
-    let file: FileConfig = match &cli.config {
+fn read_file_config(path: Option<&Path>) -> anyhow::Result<FileConfig> {
+    match path {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("reading the config file {}", p.display()))?;
-            toml::from_str(&text).with_context(|| format!("parsing {}", p.display()))?
+            toml::from_str(&text).with_context(|| format!("parsing {}", p.display()))
         }
-        None => FileConfig::default(),
+        None => Ok(FileConfig::default()),
+    }
+}
+
+fn rate_limits(cli: &Cli, file: &FileRateLimits) -> Option<RateLimitConfig> {
+    if cli.no_rate_limits || file.enabled == Some(false) {
+        return None;
+    }
+    let mut limits = musehub_server::default_rate_limits();
+    limits
+        .tools_per_minute
+        .extend(file.tools_per_minute.clone());
+    let pick = |c: Option<u32>, f: Option<u32>, d: u32| c.or(f).unwrap_or(d);
+    limits.agent_per_minute = pick(
+        cli.rate_agent_per_minute,
+        file.agent_per_minute,
+        limits.agent_per_minute,
+    );
+    limits.human_per_minute = pick(
+        cli.rate_human_per_minute,
+        file.human_per_minute,
+        limits.human_per_minute,
+    );
+    limits.anonymous_per_minute = pick(
+        cli.rate_anonymous_per_minute,
+        file.anonymous_per_minute,
+        limits.anonymous_per_minute,
+    );
+    if let Some(push) = cli.rate_push_per_minute.or(file.push_per_minute) {
+        limits
+            .tools_per_minute
+            .insert(musehub_server::PUSH_TOOL.into(), push);
+    }
+    Some(limits)
+}
+
+fn settings(cli: Cli, no_arguments: bool) -> anyhow::Result<Settings> {
+    let file = read_file_config(cli.config.as_deref())?;
+    let bind = match cli.bind.or(file.bind) {
+        Some(b) => b,
+        None => DEFAULT_BIND.parse()?,
     };
-    let bind = cli
-        .bind
-        .or(file.bind)
-        .unwrap_or_else(|| DEFAULT_BIND.parse().expect("valid default"));
+    let auth = AuthSettings {
+        skew: Duration::from_secs(
+            cli.auth_skew_secs
+                .or(file.auth_skew_secs)
+                .unwrap_or(AuthSettings::default().skew.as_secs()),
+        ),
+        rate_limits: rate_limits(&cli, &file.rate_limits),
+        ..AuthSettings::default()
+    };
     let database_url = cli
         .database_url
         .or(file.database_url)
@@ -123,12 +292,13 @@ fn settings(cli: Cli, no_arguments: bool) -> anyhow::Result<Settings> {
             .or(file.log_format)
             .unwrap_or_else(|| "text".into()),
         database_url,
+        auth,
     })
 }
 
-fn init_logging(format: &str) {
+fn init_logging(format: &str, default_filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "info,sqlx=warn".into());
+        .unwrap_or_else(|_| default_filter.into());
     let builder = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(filter);
@@ -137,44 +307,6 @@ fn init_logging(format: &str) {
     } else {
         builder.init();
     }
-}
-
-async fn healthz() -> &'static str {
-    "ok"
-}
-
-async fn readyz(State(db): State<Db>) -> Response {
-    if db.ping().await {
-        (StatusCode::OK, "ready").into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
-    }
-}
-
-/// One structured log line per HTTP request: request id, session id, method, path, status,
-/// duration.
-async fn log_requests(req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let session = req
-        .headers()
-        .get("mcp-session-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let response = next.run(req).await;
-    tracing::info!(
-        request_id = %request_id,
-        session_id = %session,
-        http_method = %method,
-        path = %path,
-        status = response.status().as_u16(),
-        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
-        "http request"
-    );
-    response
 }
 
 async fn shutdown_signal() {
@@ -201,9 +333,146 @@ async fn shutdown_signal() {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let no_arguments = std::env::args_os().len() <= 1;
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    match cli.command.take() {
+        Some(Command::Sign {
+            key,
+            handle,
+            method,
+            path,
+            body,
+            body_file,
+            session,
+        }) => sign(&key, &handle, &method, &path, body, body_file, session),
+        Some(Command::Keys { action }) => {
+            init_logging("text", "warn");
+            let file = read_file_config(cli.config.as_deref())?;
+            let url = cli
+                .database_url
+                .or(file.database_url)
+                .unwrap_or_else(|| DEFAULT_DATABASE.into());
+            let db = Db::connect(&url, HubSettings::default())
+                .await
+                .with_context(|| format!("opening the database {url}"))?;
+            keys_command(&db, action).await
+        }
+        None => serve(cli, no_arguments).await,
+    }
+}
+
+fn sign(
+    key: &Path,
+    handle: &str,
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    body_file: Option<PathBuf>,
+    session: Option<String>,
+) -> anyhow::Result<()> {
+    if !keys::valid_handle(handle) {
+        anyhow::bail!("invalid handle `{handle}`: use 1-64 of A-Z a-z 0-9 _ . -");
+    }
+    let secret = keys::read_secret_key(key)?;
+    let body = match body_file {
+        Some(f) => std::fs::read(&f).with_context(|| format!("reading {}", f.display()))?,
+        None => body.unwrap_or_default().into_bytes(),
+    };
+    let signer = MSignSigner::new(handle, secret);
+    println!(
+        "{}",
+        signer.sign_parts(method, path, &body, session.as_deref())
+    );
+    Ok(())
+}
+
+fn describe(k: &KeyInfo) -> String {
+    let kind = match &k.agent_name {
+        Some(name) => format!("agent \"{name}\""),
+        None => "human".into(),
+    };
+    let state = match &k.revoked_at {
+        Some(at) => format!("revoked {at}"),
+        None => "active".into(),
+    };
+    format!(
+        "{}  {kind}  {}  {state}  created {}",
+        k.kid, k.public_key, k.created_at
+    )
+}
+
+async fn keys_command(db: &Db, action: KeysCommand) -> anyhow::Result<()> {
+    match action {
+        KeysCommand::Generate { handle, agent, out } => {
+            if !keys::valid_handle(&handle) {
+                anyhow::bail!("invalid handle `{handle}`: use 1-64 of A-Z a-z 0-9 _ . -");
+            }
+            let secret = keys::generate();
+            let public = secret.verifying_key();
+            let kid = musehub_mcp::auth::key_id(&public);
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from(format!(
+                    "msign-{handle}-{}.key",
+                    kid.chars().take(8).collect::<String>()
+                ))
+            });
+            keys::write_secret_key(&out, &secret)?;
+            let info =
+                match keys::register(db, &handle, &public, agent.as_deref(), "generated").await {
+                    Ok(info) => info,
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&out);
+                        return Err(e.into());
+                    }
+                };
+            println!("handle: {}", info.handle);
+            println!("kid: {}", info.kid);
+            println!("public-key: {}", info.public_key);
+            println!(
+                "type: {}",
+                info.agent_name
+                    .as_deref()
+                    .map(|a| format!("agent \"{a}\""))
+                    .unwrap_or_else(|| "human".into())
+            );
+            println!("secret-key-file: {}", out.display());
+            eprintln!(
+                "The secret key is in {} (mode 0600). Keep it secret; the hub stores only the public key.",
+                out.display()
+            );
+        }
+        KeysCommand::Add {
+            handle,
+            public_key,
+            agent,
+        } => {
+            let info = keys::add(db, &handle, &public_key, agent.as_deref()).await?;
+            println!("handle: {}", info.handle);
+            println!("kid: {}", info.kid);
+            println!("public-key: {}", info.public_key);
+        }
+        KeysCommand::List { handle, json } => {
+            let list = keys::list(db, &handle).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else if list.is_empty() {
+                println!("{handle} has no keys");
+            } else {
+                for k in &list {
+                    println!("{}", describe(k));
+                }
+            }
+        }
+        KeysCommand::Revoke { handle, kid } => {
+            let info = keys::revoke(db, &handle, &kid).await?;
+            println!("{}", describe(&info));
+        }
+    }
+    Ok(())
+}
+
+async fn serve(cli: Cli, no_arguments: bool) -> anyhow::Result<()> {
     let s = settings(cli, no_arguments)?;
-    init_logging(&s.log_format);
+    init_logging(&s.log_format, "info,sqlx=warn");
     musehub_server::link();
 
     let db = Db::connect(
@@ -219,25 +488,23 @@ async fn main() -> anyhow::Result<()> {
         tracing::info!("loaded the demo hub (alice, bob, carol; jazz-session, lofi-beats, ...)");
     }
 
-    let server =
-        musehub_server::build_server(db.clone(), musehub_mcp::ServerConfig::default().with_env())?;
+    let server = musehub_server::build_server(
+        db.clone(),
+        musehub_mcp::ServerConfig::default().with_env(),
+        &s.auth,
+    )?;
     if s.stdio {
         tracing::info!(database = %s.database_url, "serving MCP on stdio");
         musehub_mcp::transport::stdio::serve_stdio(server).await?;
         return Ok(());
     }
 
-    let app = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .with_state(db)
-        .merge(musehub_mcp::transport::http::router(server.clone()))
-        .layer(axum::middleware::from_fn(log_requests));
+    let app = musehub_server::http::app(server.clone(), db);
     let listener = tokio::net::TcpListener::bind(s.bind)
         .await
         .with_context(|| format!("binding {}", s.bind))?;
     let addr = listener.local_addr()?;
-    print_banner(addr, &s.database_url);
+    print_banner(addr, &s.database_url, &s.auth);
     musehub_mcp::transport::http::serve_router(
         Arc::clone(&server),
         app,
@@ -248,13 +515,33 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_banner(addr: SocketAddr, database: &str) {
+fn print_banner(addr: SocketAddr, database: &str, auth: &AuthSettings) {
     let url = format!("http://{addr}/mcp");
     println!("MuseHub MCP server");
     println!("  endpoint:  {url}");
     println!("  docs:      http://{addr}/mcp/docs");
     println!("  health:    http://{addr}/healthz, http://{addr}/readyz");
     println!("  database:  {database}");
+    match &auth.rate_limits {
+        Some(l) => println!(
+            "  limits:    {}/min agents, {}/min humans, {}/min anonymous (per IP), {}/min {}",
+            l.agent_per_minute,
+            l.human_per_minute,
+            l.anonymous_per_minute,
+            l.tools_per_minute
+                .get(musehub_server::PUSH_TOOL)
+                .copied()
+                .unwrap_or(0),
+            musehub_server::PUSH_TOOL
+        ),
+        None => println!("  limits:    none"),
+    }
+    println!();
+    println!("Sign requests (writes need it; see docs/msign.md):");
+    println!("  musehub-server keys generate --handle YOU --database-url {database}");
+    println!(
+        "  curl -H \"Authorization: $(musehub-server sign --key FILE --handle YOU --body \"$BODY\")\" ..."
+    );
     println!();
     println!("Connect a client:");
     println!("  Claude Code:   claude mcp add --transport http musehub {url}");

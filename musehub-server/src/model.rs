@@ -36,6 +36,7 @@ pub struct RepoView {
     /// Number of forks.
     pub forks: i64,
     /// The repository this one was forked from, as `owner/slug`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub forked_from: Option<String>,
     /// Creation time (RFC 3339).
     pub created_at: String,
@@ -215,6 +216,7 @@ pub struct BranchView {
     /// Name.
     pub name: String,
     /// The commit at the tip, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub head_commit_id: Option<String>,
 }
 
@@ -268,6 +270,7 @@ pub struct CommitView {
     /// Authoring time (RFC 3339).
     pub timestamp: String,
     /// The snapshot the commit records.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub snapshot_id: Option<String>,
     /// The branch it was pushed to.
     pub branch: String,
@@ -493,12 +496,16 @@ pub struct CommentView {
     /// Text.
     pub body: String,
     /// What the comment points at (`general`, or a musical dimension).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dimension: Option<String>,
     /// Track the comment points at.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub track: Option<String>,
     /// First beat of the range.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub beat_start: Option<f64>,
     /// Last beat of the range.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub beat_end: Option<f64>,
     /// When it was written.
     pub created_at: String,
@@ -521,6 +528,7 @@ pub struct IssueView {
     /// Author handle.
     pub author: String,
     /// Assignee handle.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub assignee: Option<String>,
     /// Label names.
     pub labels: Vec<String>,
@@ -614,14 +622,18 @@ pub struct ProposalView {
     /// Author handle.
     pub author: String,
     /// How it was merged.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub merge_strategy: Option<String>,
     /// The commit the merge produced.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub merge_commit_id: Option<String>,
     /// Who merged it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub merged_by: Option<String>,
     /// Creation time.
     pub created_at: String,
     /// Merge time.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub merged_at: Option<String>,
 }
 
@@ -752,6 +764,7 @@ pub struct ReleaseView {
     /// Release notes.
     pub body: String,
     /// The commit released.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub commit_id: Option<String>,
     /// Channel (`stable`, `beta`, ...).
     pub channel: String,

@@ -9,7 +9,7 @@ use musehub_mcp::serde_json::{Value, json};
 
 use crate::completions::{
     complete_commits, complete_domain_authors, complete_domain_slugs, complete_issue_numbers,
-    complete_prs, complete_slugs, complete_tags, complete_users,
+    complete_prs, complete_refs, complete_slugs, complete_tags, complete_users,
 };
 use crate::db::{Db, DbResultExt, RowExt};
 use crate::model::{self, Need, ObjectView, RepoRef, RepoView};
@@ -400,7 +400,7 @@ async fn tree_at(
 }
 
 /// The files at a ref (branch, tag or commit).
-#[resource(uri = "musehub://repos/{owner}/{slug}/tree/{ref}", name = "File Tree", mime_type = "application/json", complete(owner = complete_users, slug = complete_slugs))]
+#[resource(uri = "musehub://repos/{owner}/{slug}/tree/{+ref}", name = "File Tree", mime_type = "application/json", complete(owner = complete_users, slug = complete_slugs, r#ref = complete_refs))]
 pub async fn repo_tree(
     caller: Caller,
     State(db): State<Db>,
@@ -415,9 +415,9 @@ pub async fn repo_tree(
     })))
 }
 
-/// One file's metadata at a ref. A nested path is written percent-encoded only where the
-/// matcher allows it (a single segment); see the server README.
-#[resource(uri = "musehub://repos/{owner}/{slug}/blob/{ref}/{path}", name = "File Metadata", mime_type = "application/json", complete(owner = complete_users, slug = complete_slugs))]
+/// One file's metadata at a ref. The path may contain `/` (`tracks/bridge.mid`): it is an
+/// RFC 6570 reserved expansion, which never admits empty, `.` or `..` segments.
+#[resource(uri = "musehub://repos/{owner}/{slug}/blob/{ref}/{+path}", name = "File Metadata", mime_type = "application/json", complete(owner = complete_users, slug = complete_slugs, r#ref = complete_refs))]
 pub async fn repo_blob(
     caller: Caller,
     State(db): State<Db>,
@@ -533,7 +533,7 @@ pub async fn repo_release(
 }
 
 /// The overview analytics of a repository at a ref.
-#[resource(uri = "musehub://repos/{owner}/{slug}/insights/{ref}", name = "Domain Insights", mime_type = "application/json", complete(owner = complete_users, slug = complete_slugs))]
+#[resource(uri = "musehub://repos/{owner}/{slug}/insights/{+ref}", name = "Domain Insights", mime_type = "application/json", complete(owner = complete_users, slug = complete_slugs, r#ref = complete_refs))]
 pub async fn repo_insights(
     caller: Caller,
     State(db): State<Db>,
@@ -627,8 +627,9 @@ async fn user_profile(db: &Db, caller: &Caller, username: &str) -> Result<Json<V
         }
     }
     let keys = sqlx::query(
-        "SELECT k.label, k.algorithm, k.public_key, k.created_at FROM signing_keys k \
-         JOIN users u ON u.id = k.user_id WHERE u.handle = $1 ORDER BY k.created_at",
+        "SELECT k.kid, k.label, k.algorithm, k.public_key, k.is_agent, k.agent_name, k.created_at \
+         FROM signing_keys k JOIN users u ON u.id = k.user_id \
+         WHERE u.handle = $1 AND k.revoked_at IS NULL ORDER BY k.created_at",
     )
     .bind(username)
     .fetch_all(db.pool())
@@ -637,8 +638,11 @@ async fn user_profile(db: &Db, caller: &Caller, username: &str) -> Result<Json<V
     .iter()
     .map(|k| {
         Ok(json!({
+            "kid": k.opt_text("kid")?,
             "label": k.text("label")?,
             "algorithm": k.text("algorithm")?,
+            "is_agent": k.int("is_agent")? != 0,
+            "agent_name": k.opt_text("agent_name")?,
             "public_key": k.text("public_key")?,
             "created_at": k.text("created_at")?,
         }))

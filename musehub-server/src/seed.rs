@@ -64,17 +64,6 @@ impl Seeder<'_> {
         .bind(&ts)
         .execute(&mut *self.tx)
         .await?;
-        let key =
-            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(handle.as_bytes()));
-        sqlx::query(
-            "INSERT INTO signing_keys (id, user_id, label, algorithm, public_key, created_at) VALUES ($1, $2, 'laptop', 'ed25519', $3, $4)",
-        )
-        .bind(new_id())
-        .bind(&id)
-        .bind(key)
-        .bind(&ts)
-        .execute(&mut *self.tx)
-        .await?;
         Ok(())
     }
 

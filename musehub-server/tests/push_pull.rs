@@ -224,12 +224,21 @@ async fn quota_is_enforced() {
 /// one wins, the other gets non_fast_forward, and none of the loser's rows exist.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_pushes_have_exactly_one_winner() {
+    // A file (not `:memory:`, which has one connection) so that pushes really run in parallel;
+    // a fresh PostgreSQL database when MUSEHUB_TEST_DATABASE_URL is set.
     let path = std::env::temp_dir().join(format!("musehub-race-{}.db", uuid::Uuid::new_v4()));
-    let url = format!("sqlite://{}", path.display());
+    let url = match common::postgres_url() {
+        Some(_) => common::fresh_database_url().await,
+        None => format!("sqlite://{}", path.display()),
+    };
     let db = Db::connect(&url, HubSettings::default()).await.unwrap();
     musehub_server::seed::seed_demo(&db).await.unwrap();
-    let server =
-        musehub_server::build_server(db.clone(), musehub_mcp::ServerConfig::default()).unwrap();
+    let server = musehub_server::build_server(
+        db.clone(),
+        musehub_mcp::ServerConfig::default(),
+        &musehub_server::AuthSettings::default(),
+    )
+    .unwrap();
     let h = Hub { server, db };
     for round in 0..8 {
         let head = main_head(&h).await;

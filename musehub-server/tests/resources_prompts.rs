@@ -142,11 +142,34 @@ async fn repository_templates() {
             .code,
         -32002
     );
+    // Refs and paths may contain '/' ({+ref}, {+path}), never climb with '..'.
     let ins = h
-        .read(&anon(), &format!("{base}/insights/feature%2Fbridge"))
-        .await;
-    // A ref with '/' cannot be addressed (the matcher refuses an encoded '/'); plain refs work.
-    assert!(ins.is_err());
+        .read(&anon(), &format!("{base}/insights/feature/bridge"))
+        .await
+        .unwrap();
+    assert!(ins["data"]["commit_count"].as_i64().unwrap() > 4, "{ins}");
+    let tree = h
+        .read(&anon(), &format!("{base}/tree/feature/bridge"))
+        .await
+        .unwrap();
+    assert!(
+        tree["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "tracks/bridge.mid"),
+        "{tree}"
+    );
+    let blob = h
+        .read(&anon(), &format!("{base}/blob/main/tracks/piano.mid"))
+        .await
+        .unwrap();
+    assert_eq!(blob["file"]["mime_type"], "audio/midi");
+    assert!(
+        h.read(&anon(), &format!("{base}/blob/main/tracks/../README.md"))
+            .await
+            .is_err()
+    );
     let ins = h
         .read(&anon(), &format!("{base}/insights/main"))
         .await
@@ -186,7 +209,24 @@ async fn users_and_domains_templates() {
         1,
         "public repositories only"
     );
+    assert_eq!(
+        a["public_keys"],
+        json!([]),
+        "the demo registers no keys: nobody holds their secrets"
+    );
+    let key = musehub_server::keys::generate().verifying_key();
+    let info = musehub_server::keys::register(&h.db, "alice", &key, Some("bot"), "test")
+        .await
+        .unwrap();
+    let a = h.read(&anon(), "musehub://users/alice").await.unwrap();
     assert_eq!(a["public_keys"][0]["algorithm"], "ed25519");
+    assert_eq!(a["public_keys"][0]["kid"], info.kid.as_str());
+    assert_eq!(a["public_keys"][0]["agent_name"], "bot");
+    musehub_server::keys::revoke(&h.db, "alice", &info.kid)
+        .await
+        .unwrap();
+    let a = h.read(&anon(), "musehub://users/alice").await.unwrap();
+    assert_eq!(a["public_keys"], json!([]), "revoked keys are not shown");
     let a = h
         .read(&user("alice"), "musehub://users/alice")
         .await
@@ -362,6 +402,18 @@ async fn completions_come_from_the_database() {
         )
         .await,
         vec!["3", "2", "1"]
+    );
+    let tree = json!({"type": "ref/resource", "uri": "musehub://repos/{owner}/{slug}/tree/{+ref}"});
+    assert_eq!(
+        complete(
+            &h,
+            tree,
+            "ref",
+            "fea",
+            json!({"owner": "alice", "slug": "jazz-session"})
+        )
+        .await,
+        vec!["feature/bridge"]
     );
     let users = json!({"type": "ref/resource", "uri": "musehub://users/{username}"});
     assert_eq!(

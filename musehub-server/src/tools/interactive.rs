@@ -166,8 +166,10 @@ pub struct ComposeResult {
     /// True when the preferences came from the user through elicitation.
     pub elicited: bool,
     /// The repository the plan is for.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub repo_id: Option<String>,
     /// How to start the repository's structure.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub scaffold_hint: Option<String>,
 }
 
@@ -896,6 +898,7 @@ pub struct InteractiveRelease {
     /// The release.
     pub release: ReleaseView,
     /// The highlight line, if the user gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub highlight: Option<String>,
     /// True when the metadata came from the user through elicitation.
     pub elicited: bool,

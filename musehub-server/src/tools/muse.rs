@@ -24,12 +24,15 @@ pub struct PushCommit {
     pub message: String,
     /// Author (default: the caller).
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
     /// Authoring time, RFC 3339 (default: now).
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
     /// The snapshot recorded (on the hub or in this push).
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub snapshot_id: Option<String>,
 }
 
@@ -64,6 +67,7 @@ pub struct PushResult {
     /// The branch pushed.
     pub branch: String,
     /// Its head before the push.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_head: Option<String>,
     /// Its head now.
     pub head_commit_id: String,
@@ -469,8 +473,10 @@ pub struct PullDelta {
     /// The branch.
     pub branch: String,
     /// Its head.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub head_commit_id: Option<String>,
     /// The commit the delta starts after.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub since_commit_id: Option<String>,
     /// True when `since_commit_id` is not in the branch's history (the delta is the whole
     /// history; the client must merge).

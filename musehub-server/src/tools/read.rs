@@ -43,8 +43,10 @@ pub struct RepoContext {
     /// Open proposals.
     pub open_pull_requests: i64,
     /// The newest release.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub latest_release: Option<ReleaseView>,
     /// The domain plugin the repository uses, when registered.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<DomainView>,
 }
 
@@ -175,6 +177,7 @@ pub struct CommitList {
     /// Repository id.
     pub repo_id: String,
     /// The branch listed, or none for every branch.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
     /// Commits, newest first.
     pub commits: Vec<CommitView>,
@@ -293,12 +296,16 @@ pub enum SearchMode {
 #[schema(no_deserialize)]
 pub struct SearchHit {
     /// The object id (path mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub object_id: Option<String>,
     /// The path (path mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// The commit id (commit mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub commit_id: Option<String>,
     /// The commit message (commit mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
@@ -450,6 +457,7 @@ pub struct ResolvedRef {
     #[serde(rename = "ref")]
     pub ref_name: String,
     /// The commit it points at.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub commit_id: Option<String>,
 }
 
@@ -1093,6 +1101,7 @@ pub struct Insights {
     #[serde(rename = "ref")]
     pub ref_name: String,
     /// The commit it resolved to.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub commit_id: Option<String>,
     /// The analysis.
     pub dimension: InsightDimension,
@@ -1219,12 +1228,15 @@ pub struct ViewPayload {
     #[serde(rename = "ref")]
     pub ref_name: String,
     /// The commit it resolved to.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub head_commit: Option<CommitView>,
     /// The domain plugin.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<DomainView>,
     /// The viewer to use.
     pub viewer_type: String,
     /// The dimension asked for, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dimension: Option<String>,
     /// Every artifact of the snapshot.
     pub files: Vec<ObjectView>,
@@ -1295,10 +1307,12 @@ pub struct WhoAmI {
     /// True for a signed-in caller.
     pub authenticated: bool,
     /// The caller's handle.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub handle: Option<String>,
     /// True for an AI agent's key.
     pub is_agent: bool,
     /// The agent's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
     /// Repositories the caller owns.
     pub repo_count: i64,
@@ -1406,6 +1420,7 @@ pub struct ConfigHelp {
     /// The known keys (when no key was given).
     pub keys: Vec<ConfigKey>,
     /// The command to run (when a key was given).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
 }
 

@@ -853,15 +853,19 @@ pub async fn musehub_merge_pr(
 pub struct DimensionRef {
     /// The dimension: general (default), melodic, harmonic, rhythmic, structural, dynamic.
     #[serde(rename = "type", default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// The track.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub track: Option<String>,
     /// First beat of the range.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub beat_start: Option<f64>,
     /// Last beat of the range.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub beat_end: Option<f64>,
 }
 

@@ -1,4 +1,8 @@
-//! Shared helpers: a seeded in-memory hub and in-process calls.
+//! Shared helpers: a seeded hub and in-process calls, on a fresh database per test.
+//!
+//! The database is an in-memory SQLite one, or, when `MUSEHUB_TEST_DATABASE_URL` names a
+//! PostgreSQL server (`postgres://USER@HOST:PORT/DB`), a new database `musehub_test_<uuid>`
+//! created on that server for the test (use a throwaway server: they are not dropped).
 #![allow(dead_code)]
 
 use std::sync::Arc;
@@ -27,24 +31,98 @@ pub fn anon() -> Caller {
     Caller::anonymous()
 }
 
-/// A fresh in-memory database with the demo hub.
+/// The PostgreSQL server the tests run against, if any.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("MUSEHUB_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres:") || u.starts_with("postgresql:"))
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let authority_end = base[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{name}", &base[..authority_end]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// The URL of a fresh, empty database for one test: `sqlite::memory:`, or a new PostgreSQL
+/// database when `MUSEHUB_TEST_DATABASE_URL` is set.
+pub async fn fresh_database_url() -> String {
+    match postgres_url() {
+        None => "sqlite::memory:".into(),
+        Some(url) => {
+            use sqlx::Connection;
+            sqlx::any::install_default_drivers();
+            let name = format!("musehub_test_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = sqlx::AnyConnection::connect(&url)
+                .await
+                .expect("MUSEHUB_TEST_DATABASE_URL: connecting");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("CREATE DATABASE");
+            let _ = conn.close().await;
+            with_database(&url, &name)
+        }
+    }
+}
+
+/// A fresh database with the schema and no data.
+pub async fn test_db() -> Db {
+    test_db_with(HubSettings::default()).await
+}
+
+/// A fresh database with the schema and no data, with these settings.
+pub async fn test_db_with(settings: HubSettings) -> Db {
+    let url = fresh_database_url().await;
+    Db::connect(&url, settings).await.expect("database")
+}
+
+/// A new directory under the system temp dir.
+pub fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("musehub-{tag}-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// A fresh database with the demo hub.
 pub async fn hub() -> Hub {
     hub_with(HubSettings::default()).await
 }
 
 pub async fn hub_with(settings: HubSettings) -> Hub {
-    let db = Db::connect("sqlite::memory:", settings)
-        .await
-        .expect("database");
+    let db = test_db_with(settings).await;
     assert!(musehub_server::seed::seed_demo(&db).await.expect("seed"));
-    let server = musehub_server::build_server(db.clone(), ServerConfig::default()).expect("server");
+    let server = musehub_server::build_server(
+        db.clone(),
+        ServerConfig::default(),
+        &musehub_server::AuthSettings::default(),
+    )
+    .expect("server");
     Hub { server, db }
 }
 
-/// A fresh in-memory database without demo data.
+/// A fresh database without demo data.
 pub async fn empty_hub() -> Hub {
-    let db = Db::memory().await.expect("database");
-    let server = musehub_server::build_server(db.clone(), ServerConfig::default()).expect("server");
+    let db = test_db().await;
+    let server = musehub_server::build_server(
+        db.clone(),
+        ServerConfig::default(),
+        &musehub_server::AuthSettings::default(),
+    )
+    .expect("server");
     Hub { server, db }
 }
 

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# End-to-end test: the official Python `mcp` client against the musehub-server binary.
+#
+#   1. `musehub-server keys generate` registers a fresh Ed25519 key for the handle `e2e-user`
+#      in a new SQLite database under a temp dir (the secret goes to a 0600 file there);
+#   2. the server starts on that database with the demo hub, on a free loopback port;
+#   3. test_musehub_e2e.py signs with the MSignAuth hook extracted from docs/msign.md and
+#      creates a repository, pushes, opens and merges a proposal, publishes a release, reads
+#      the resources, answers an interactive tool's elicitation; unsigned, the write is 401.
+#      Each test runs in both eras: mode="legacy" (2025-11-25 handshake) and "2026-07-28".
+#
+# Usage: tests/e2e/run.sh   (the caller builds: cargo build -p musehub-server)
+# Environment:
+#   MUSEHUB_SERVER_BIN  server binary (default: target/debug/musehub-server of this checkout)
+#   PYTHON              interpreter for the venv (default python3, needs >= 3.10)
+set -euo pipefail
+
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+BIN="${MUSEHUB_SERVER_BIN:-$ROOT/target/debug/musehub-server}"
+if [[ ! -x "$BIN" ]]; then
+    echo "run.sh: server binary not found or not executable: $BIN" >&2
+    echo "run.sh: build it with 'cargo build -p musehub-server' or set MUSEHUB_SERVER_BIN" >&2
+    exit 2
+fi
+BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
+PYTHON="${PYTHON:-python3}"
+
+# --- venv with the pinned requirements (reinstalled when requirements.txt changes) ----------
+venv="$HERE/.venv"
+stamp="$venv/.requirements.sha256"
+want="$(sha256sum "$HERE/requirements.txt" | cut -d' ' -f1)"
+if [[ ! -x "$venv/bin/python" ]]; then
+    echo "== creating venv $venv"
+    "$PYTHON" -m venv "$venv"
+fi
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+    echo "== installing python requirements"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$HERE/requirements.txt"
+    echo "$want" >"$stamp"
+fi
+
+# --- a temp dir, a key, a server ----------------------------------------------------------
+tmp="$(mktemp -d)"
+server_pid=""
+cleanup() {
+    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+db="sqlite://$tmp/e2e.db"
+handle="e2e-user"
+echo "== keys generate --handle $handle"
+"$BIN" keys generate --handle "$handle" --out "$tmp/e2e.key" --database-url "$db"
+
+free_port() {
+    "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+started=""
+for _attempt in 1 2 3; do # a free port can be taken between probing and binding
+    port="$(free_port)"
+    "$BIN" --database-url "$db" --bind "127.0.0.1:$port" --seed-demo >"$tmp/server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 150); do
+        if ! kill -0 "$server_pid" 2>/dev/null; then
+            break
+        fi
+        if "$PYTHON" -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:$port/readyz', timeout=1).status == 200 else 1)" 2>/dev/null; then
+            started=1
+            break
+        fi
+        sleep 0.1
+    done
+    [[ -n "$started" ]] && break
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+done
+if [[ -z "$started" ]]; then
+    echo "run.sh: the server did not start; its log:" >&2
+    cat "$tmp/server.log" >&2
+    exit 1
+fi
+echo "== server: http://127.0.0.1:$port/mcp (pid $server_pid)"
+
+status=0
+(
+    cd "$HERE"
+    MUSEHUB_E2E_URL="http://127.0.0.1:$port/mcp" \
+    MUSEHUB_E2E_HANDLE="$handle" \
+    MUSEHUB_E2E_KEY="$tmp/e2e.key" \
+        "$venv/bin/python" -m pytest -q -rs test_musehub_e2e.py
+) || status=$?
+if [[ $status -ne 0 ]]; then
+    echo "== server log (last 60 lines)"
+    tail -n 60 "$tmp/server.log"
+fi
+exit $status
