@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Interop tests: the official MCP SDK clients (Python `mcp` from PyPI, TypeScript
-# `@modelcontextprotocol/sdk` from npm) against the conformance server binary.
+# Interop tests: the official MCP SDK clients against the conformance server binary, in both
+# protocol eras the server speaks on one endpoint:
+#   Python `mcp` 2.x (PyPI): python/test_interop.py (handshake era, mode="legacy") and
+#     python/test_modern.py (2026-07-28: mode="auto" / "2026-07-28", plus the same script in
+#     mode="legacy");
+#   TypeScript (npm): ts/interop.test.mjs (@modelcontextprotocol/sdk 1.x, handshake era) and
+#     ts/modern.test.mjs (@modelcontextprotocol/client 2.x, 2026-07-28 and legacy mode).
 #
 # Usage: tests/interop/run.sh
 # Environment:
@@ -42,18 +47,21 @@ run_python() {
         echo "$want" >"$stamp" || return
     fi
     echo "== python: pytest"
-    (cd "$dir" && "$venv/bin/python" -m pytest -q test_interop.py)
+    (cd "$dir" && "$venv/bin/python" -m pytest -q test_interop.py test_modern.py)
 }
 
-# --- TypeScript: official @modelcontextprotocol/sdk -----------------------------------------
+# --- TypeScript: official @modelcontextprotocol/sdk (1.x) and @modelcontextprotocol/client (2.x)
 run_ts() {
     local dir="$HERE/ts"
-    if [[ ! -d "$dir/node_modules" ]]; then
+    local stamp="$dir/node_modules/.package-lock.sha256" want
+    want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)" || return
+    if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
         echo "== npm ci"
         (cd "$dir" && npm ci --no-audit --no-fund) || return
+        echo "$want" >"$stamp" || return
     fi
     echo "== typescript: node --test ($("$NODE" --version))"
-    (cd "$dir" && "$NODE" --test interop.test.mjs)
+    (cd "$dir" && "$NODE" --test interop.test.mjs modern.test.mjs)
 }
 
 py_status=0

@@ -1,15 +1,14 @@
-"""Interop tests: the official MCP Python SDK (`mcp` on PyPI) against our conformance server.
+"""Interop tests: the official MCP Python SDK (`mcp` on PyPI) against our conformance server,
+in the handshake era (protocol revisions 2024-11-05 .. 2025-11-25).
 
 The server under test is `examples/src/bin/conformance.rs` (the fixtures of the official MCP
-conformance suite). This module starts the binary itself on a free loopback port; the binary
-is taken from `MUSEHUB_CONFORMANCE_BIN` (default: `../../../target/debug/conformance` relative
-to this file).
+conformance suite), started once per session by the `server_url` fixture in `conftest.py`.
 
 SDK version note: `mcp` 2.x defaults to `mode="auto"`, which probes `server/discover` at the
-2026-07-28 revision and falls back to the `initialize` handshake. Our server does not speak
-2026-07-28 yet, so every test connects with `mode="legacy"` (the plain 2025-11-25 initialize
-handshake) except `test_auto_mode_falls_back_to_handshake`, which checks that the SDK's
-default mode still ends up on the handshake revision against this server.
+2026-07-28 revision and falls back to the `initialize` handshake. Our server speaks both eras on
+one endpoint, so `auto` negotiates 2026-07-28 (`test_auto_mode_negotiates_2026_07_28` here, and
+the whole envelope era in `test_modern.py`). Every other test in this module connects with
+`mode="legacy"` (the plain 2025-11-25 initialize handshake) to cover the handshake era.
 
 Run: `pytest -q tests/interop/python` (see ../run.sh, which also creates the venv).
 """
@@ -18,218 +17,32 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import socket
-import subprocess
-import time
 import warnings
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx
-import httpx2
 import mcp_types as types
 import pytest
-from mcp import Client, MCPError
-from mcp.client.streamable_http import streamable_http_client
+from mcp import MCPError
+
+from interop_support import (
+    EXPECTED_PROMPTS,
+    EXPECTED_TOOLS,
+    MODERN_VERSION,
+    PNG_B64,
+    PROTOCOL_VERSION,
+    RECONNECTION_TEXT,
+    SERVER_NAME,
+    TEST_TIMEOUT_S,
+    WAV_B64,
+    Recorder,
+    connect,
+    only_text,
+    parse_sse,
+)
 
 pytestmark = pytest.mark.anyio
-
-HERE = Path(__file__).resolve().parent
-DEFAULT_BIN = HERE / ".." / ".." / ".." / "target" / "debug" / "conformance"
-
-SERVER_NAME = "mcp-conformance-test-server"
-PROTOCOL_VERSION = "2025-11-25"
-# The 1x1 red PNG the fixtures serve (examples/src/bin/conformance.rs `PNG`).
-PNG_B64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
-WAV_B64 = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA="
-RECONNECTION_TEXT = (
-    "Reconnection test completed successfully. If you received this, "
-    "the client properly reconnected after stream closure."
-)
-EXPECTED_TOOLS = {
-    "json_schema_2020_12_tool",
-    "test_audio_content",
-    "test_elicitation",
-    "test_elicitation_sep1034_defaults",
-    "test_elicitation_sep1330_enums",
-    "test_embedded_resource",
-    "test_error_handling",
-    "test_image_content",
-    "test_multiple_content_types",
-    "test_reconnection",
-    "test_sampling",
-    "test_simple_text",
-    "test_tool_with_logging",
-    "test_tool_with_progress",
-}
-EXPECTED_PROMPTS = {
-    "test_simple_prompt",
-    "test_prompt_with_arguments",
-    "test_prompt_with_embedded_resource",
-    "test_prompt_with_image",
-}
-# Upper bound for any single test; nothing here should take more than a few seconds.
-TEST_TIMEOUT_S = 30
-
-
-# --------------------------------------------------------------------------------------------
-# Server process
-# --------------------------------------------------------------------------------------------
-
-
-def _server_binary() -> Path:
-    env = os.environ.get("MUSEHUB_CONFORMANCE_BIN")
-    path = Path(env) if env else DEFAULT_BIN
-    path = path.resolve()
-    if not (path.is_file() and os.access(path, os.X_OK)):
-        pytest.fail(
-            f"conformance server binary not found or not executable: {path} "
-            "(build it with `cargo build -p musehub-examples --bin conformance` "
-            "or set MUSEHUB_CONFORMANCE_BIN)",
-            pytrace=False,
-        )
-    return path
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_port(proc: subprocess.Popen[bytes], port: int, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
-@pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    binary = _server_binary()
-    log = tmp_path_factory.mktemp("server") / "conformance.log"
-    for _attempt in range(3):  # a free port can be taken between probing and binding
-        port = _free_port()
-        with log.open("ab") as log_fh:
-            proc = subprocess.Popen(
-                [str(binary), "--bind", f"127.0.0.1:{port}"],
-                stdin=subprocess.DEVNULL,
-                stdout=log_fh,
-                stderr=subprocess.STDOUT,
-            )
-        if _wait_for_port(proc, port):
-            break
-        proc.kill()
-        proc.wait()
-    else:
-        pytest.fail(f"conformance server did not start; log:\n{log.read_text(errors='replace')}", pytrace=False)
-    try:
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-# --------------------------------------------------------------------------------------------
-# SDK client with an HTTP recorder
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Exchange:
-    method: str
-    request_headers: dict[str, str]
-    body: Any
-    status: int | None = None
-    response_headers: dict[str, str] = field(default_factory=dict)
-
-
-class Recorder:
-    """Records every HTTP request the SDK transport makes (via httpx2 event hooks)."""
-
-    def __init__(self) -> None:
-        self.exchanges: list[Exchange] = []
-        self._by_request: dict[int, Exchange] = {}
-
-    async def on_request(self, request: httpx2.Request) -> None:
-        try:
-            raw = request.content
-            body = json.loads(raw) if raw else None
-        except Exception:  # streaming body or not JSON
-            body = None
-        ex = Exchange(request.method, {k.lower(): v for k, v in request.headers.items()}, body)
-        self.exchanges.append(ex)
-        self._by_request[id(request)] = ex
-
-    async def on_response(self, response: httpx2.Response) -> None:
-        ex = self._by_request.get(id(response.request))
-        if ex is not None:
-            ex.status = response.status_code
-            ex.response_headers = {k.lower(): v for k, v in response.headers.items()}
-
-    def posts_with_method(self, method: str) -> list[Exchange]:
-        return [
-            e for e in self.exchanges if e.method == "POST" and isinstance(e.body, dict) and e.body.get("method") == method
-        ]
-
-    @property
-    def session_id(self) -> str:
-        (init,) = self.posts_with_method("initialize")
-        sid = init.response_headers.get("mcp-session-id")
-        assert sid, "initialize response carried no Mcp-Session-Id header"
-        return sid
-
-
-@asynccontextmanager
-async def connect(
-    url: str,
-    recorder: Recorder | None = None,
-    *,
-    mode: str = "legacy",
-    **kwargs: Any,
-) -> AsyncIterator[Client]:
-    """An SDK `Client` over the SDK's streamable HTTP transport, with a per-test deadline."""
-    recorder = recorder or Recorder()
-    http = httpx2.AsyncClient(
-        timeout=httpx2.Timeout(10.0, read=60.0),
-        event_hooks={"request": [recorder.on_request], "response": [recorder.on_response]},
-    )
-    with anyio.fail_after(TEST_TIMEOUT_S):
-        async with http:
-            transport = streamable_http_client(url, http_client=http)
-            async with Client(transport, mode=mode, **kwargs) as client:
-                yield client
-
-
-def only_text(result: types.CallToolResult | types.GetPromptResult) -> str:
-    if isinstance(result, types.CallToolResult):
-        assert len(result.content) == 1, result
-        block = result.content[0]
-    else:
-        assert len(result.messages) == 1, result
-        block = result.messages[0].content
-    assert isinstance(block, types.TextContent), block
-    return block.text
 
 
 # --------------------------------------------------------------------------------------------
@@ -266,16 +79,25 @@ async def test_initialize_handshake(server_url: str) -> None:
     assert initialized.status == 202
 
 
-async def test_auto_mode_falls_back_to_handshake(server_url: str) -> None:
-    """The 2.x SDK's default mode probes server/discover (2026-07-28) and must fall back."""
+async def test_auto_mode_negotiates_2026_07_28(server_url: str) -> None:
+    """The 2.x SDK's default mode probes server/discover at 2026-07-28; our server answers it,
+    so the SDK adopts the envelope era: no initialize, no session. (`test_modern.py` covers
+    that era in depth.)"""
     rec = Recorder()
     async with connect(server_url, rec, mode="auto") as client:
-        assert client.protocol_version == PROTOCOL_VERSION
+        assert client.protocol_version == MODERN_VERSION
         assert client.server_info is not None and client.server_info.name == SERVER_NAME
         result = await client.call_tool("test_simple_text", {})
         assert only_text(result) == "This is a simple text response for testing."
-    assert rec.posts_with_method("server/discover"), "SDK did not probe server/discover in auto mode"
-    assert len(rec.posts_with_method("initialize")) == 1
+    (discover,) = rec.posts_with_method("server/discover")
+    assert discover.status == 200
+    assert discover.request_headers.get("mcp-protocol-version") == MODERN_VERSION
+    assert rec.posts_with_method("initialize") == [], "auto mode fell back to the initialize handshake"
+    assert rec.posts_with_method("notifications/initialized") == []
+    for e in rec.exchanges:
+        assert e.method == "POST", (e.method, e.body)
+        assert "mcp-session-id" not in e.request_headers, (e.method, e.body)
+        assert "mcp-session-id" not in e.response_headers, (e.method, e.body)
 
 
 @pytest.mark.parametrize(
@@ -285,7 +107,7 @@ async def test_auto_mode_falls_back_to_handshake(server_url: str) -> None:
         ("2025-03-26", "2025-03-26"),
         ("2025-06-18", "2025-06-18"),
         ("2025-11-25", "2025-11-25"),
-        # Not supported: the server answers with its latest handshake revision.
+        # 2026-07-28 has no handshake: an initialize offering it gets the latest handshake revision.
         ("2026-07-28", "2025-11-25"),
     ],
 )
@@ -722,29 +544,6 @@ async def test_reconnection_via_sdk(server_url: str) -> None:
     assert resumes[0].status == 200
 
 
-def _parse_sse(lines: list[str]) -> list[dict[str, str]]:
-    """Minimal SSE parser: a list of {field: value} per event (data lines joined with \\n)."""
-    events: list[dict[str, str]] = []
-    current: dict[str, str] = {}
-    for line in lines:
-        if line == "":
-            if current:
-                events.append(current)
-            current = {}
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        value = value[1:] if value.startswith(" ") else value
-        if name == "data" and "data" in current:
-            current["data"] += "\n" + value
-        else:
-            current[name] = value
-    if current:
-        events.append(current)
-    return events
-
-
 async def test_reconnection_raw_http(server_url: str) -> None:
     """The same flow on the wire, without the SDK: priming event, stream close, GET resume."""
     base = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
@@ -775,7 +574,7 @@ async def test_reconnection_raw_http(server_url: str) -> None:
                 assert resp.status_code == 200
                 assert resp.headers["content-type"].startswith("text/event-stream")
                 lines = [line async for line in resp.aiter_lines()]  # ends when the server closes
-            events = _parse_sse(lines)
+            events = parse_sse(lines)
             assert events, lines
             priming = events[0]
             assert priming.get("id"), priming
@@ -800,7 +599,7 @@ async def test_reconnection_raw_http(server_url: str) -> None:
                 async for line in resp.aiter_lines():
                     pending.append(line)
                     if line == "":
-                        for ev in _parse_sse(pending):
+                        for ev in parse_sse(pending):
                             if ev.get("data"):
                                 msg = json.loads(ev["data"])
                                 if msg.get("id") == 42:

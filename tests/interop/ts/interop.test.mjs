@@ -1,6 +1,8 @@
-// Interop tests: the official MCP TypeScript SDK (@modelcontextprotocol/sdk, 1.x) client against
+// Interop tests: the official MCP TypeScript SDK 1.x client (@modelcontextprotocol/sdk) against
 // our conformance server (examples/src/bin/conformance.rs, the fixtures of the official MCP
-// conformance suite).
+// conformance suite), in the handshake era (initialize + Mcp-Session-Id, 2025-11-25). The 1.x
+// client only speaks that era; the 2026-07-28 era is covered with the 2.x client in
+// modern.test.mjs.
 //
 // The server binary comes from MUSEHUB_CONFORMANCE_BIN (default: ../../../target/debug/conformance
 // relative to this file); it is started on a free loopback port and killed at the end.
@@ -9,12 +11,6 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
-import net from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -25,136 +21,28 @@ import {
   McpError,
 } from '@modelcontextprotocol/sdk/types.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const BIN = path.resolve(process.env.MUSEHUB_CONFORMANCE_BIN || path.join(HERE, '..', '..', '..', 'target', 'debug', 'conformance'));
+import {
+  EXPECTED_PROMPTS,
+  EXPECTED_TOOLS,
+  PROTOCOL_VERSION,
+  SERVER_NAME,
+  TEST_TIMEOUT_MS,
+  recordingFetch,
+  startServer,
+  stopServer,
+} from './helpers.mjs';
 
-const SERVER_NAME = 'mcp-conformance-test-server';
-const PROTOCOL_VERSION = '2025-11-25';
 const PNG_B64 =
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==';
 const WAV_B64 = 'UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA=';
 const RECONNECTION_TEXT =
   'Reconnection test completed successfully. If you received this, the client properly reconnected after stream closure.';
-const EXPECTED_TOOLS = [
-  'json_schema_2020_12_tool',
-  'test_audio_content',
-  'test_elicitation',
-  'test_elicitation_sep1034_defaults',
-  'test_elicitation_sep1330_enums',
-  'test_embedded_resource',
-  'test_error_handling',
-  'test_image_content',
-  'test_multiple_content_types',
-  'test_reconnection',
-  'test_sampling',
-  'test_simple_text',
-  'test_tool_with_logging',
-  'test_tool_with_progress',
-];
-const EXPECTED_PROMPTS = [
-  'test_prompt_with_arguments',
-  'test_prompt_with_embedded_resource',
-  'test_prompt_with_image',
-  'test_simple_prompt',
-];
-const TEST_TIMEOUT_MS = 30_000;
-
-// ---------------------------------------------------------------------------------------------
-// Server process
-// ---------------------------------------------------------------------------------------------
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function canConnect(port) {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host: '127.0.0.1', port });
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once('error', () => resolve(false));
-  });
-}
 
 let server; // { proc, url, log: string[] }
-
-async function startServer() {
-  try {
-    accessSync(BIN, fsConstants.X_OK);
-  } catch {
-    throw new Error(
-      `conformance server binary not found or not executable: ${BIN} ` +
-        '(build it with `cargo build -p musehub-examples --bin conformance` or set MUSEHUB_CONFORMANCE_BIN)',
-    );
-  }
-  const log = [];
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    const proc = spawn(BIN, ['--bind', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let exited = false;
-    proc.once('exit', () => {
-      exited = true;
-    });
-    proc.stdout.on('data', (d) => log.push(String(d)));
-    proc.stderr.on('data', (d) => log.push(String(d)));
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && !exited) {
-      if (await canConnect(port)) return { proc, url: `http://127.0.0.1:${port}/mcp`, log };
-      await sleep(50);
-    }
-    proc.kill('SIGKILL');
-  }
-  throw new Error(`conformance server did not start; log:\n${log.join('')}`);
-}
-
-async function stopServer() {
-  if (!server) return;
-  const { proc } = server;
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((resolve) => proc.once('exit', resolve));
-  proc.kill('SIGTERM');
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 // ---------------------------------------------------------------------------------------------
 // SDK client with an HTTP recorder
 // ---------------------------------------------------------------------------------------------
-
-/** Wraps fetch and records every request the SDK transport makes. */
-function recordingFetch() {
-  const exchanges = [];
-  const fetchImpl = async (url, init = {}) => {
-    const headers = Object.fromEntries(new Headers(init.headers ?? {}));
-    let body;
-    if (typeof init.body === 'string') {
-      try {
-        body = JSON.parse(init.body);
-      } catch {
-        body = init.body;
-      }
-    }
-    const ex = { method: (init.method ?? 'GET').toUpperCase(), headers, body, status: undefined, responseHeaders: {} };
-    exchanges.push(ex);
-    const res = await fetch(url, init);
-    ex.status = res.status;
-    ex.responseHeaders = Object.fromEntries(res.headers);
-    return res;
-  };
-  const postsWithMethod = (m) => exchanges.filter((e) => e.method === 'POST' && e.body && e.body.method === m);
-  return { fetchImpl, exchanges, postsWithMethod };
-}
 
 /**
  * Connects an SDK Client over StreamableHTTPClientTransport.
@@ -210,7 +98,7 @@ before(async () => {
 });
 
 after(async () => {
-  await stopServer();
+  await stopServer(server);
 });
 
 const T = { timeout: TEST_TIMEOUT_MS };
