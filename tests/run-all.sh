@@ -30,6 +30,8 @@ MUSEHUB_CONFORMANCE_BIN="$bin" tests/interop/run.sh
 # --- MuseHub server: end to end with the official Python client ------------------------------
 echo "== musehub-server end to end (official Python mcp client, MSign from docs/msign.md)"
 cargo build -p musehub-server
+echo "== musehub-server docs --check (every tool and parameter described, write tools explicit)"
+"$root/target/debug/musehub-server" docs --format markdown --out "$root/target/musehub-reference.md" --check
 MUSEHUB_SERVER_BIN="$root/target/debug/musehub-server" tests/e2e/run.sh
 
 # --- MuseHub server: the test suite against PostgreSQL ---------------------------------------

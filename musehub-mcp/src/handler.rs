@@ -78,17 +78,34 @@ impl<T: Serialize + JsonSchema> IntoToolResult for Json<T> {
     fn into_tool_result(self) -> CallToolResult {
         match serde_json::to_value(&self.0) {
             // The registry wraps non-object values in `{"result": ...}` to match the schema.
-            Ok(v) => CallToolResult {
-                content: vec![Content::text(v.to_string())],
-                structured_content: Some(v),
-                is_error: false,
-            },
+            Ok(mut v) => {
+                strip_null_members(&mut v);
+                CallToolResult {
+                    content: vec![Content::text(v.to_string())],
+                    structured_content: Some(v),
+                    is_error: false,
+                }
+            }
             Err(e) => ToolError::internal(format!("the result could not be serialised: {e}"))
                 .into_result(),
         }
     }
     fn output_schema(g: &mut SchemaGenerator) -> Option<Schema> {
         Some(g.root_schema_for::<T>())
+    }
+}
+
+/// Removes object members whose value is `null`, at every depth. The published output schema
+/// shows an `Option<T>` field as a plain `T` that is not required (see `schema`), so an absent
+/// member is what it allows; strict clients reject `null` there.
+fn strip_null_members(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.retain(|_, x| !x.is_null());
+            m.values_mut().for_each(strip_null_members);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_null_members),
+        _ => {}
     }
 }
 
@@ -344,4 +361,19 @@ impl<F: Send> SendFuture for F {}
 /// Passes a future through, failing to compile (with a hint) when it is not `Send`.
 pub fn require_send<F: Future + SendFuture>(f: F) -> F {
     f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn structured_results_drop_null_members() {
+        let r = Json(json!({"a": null, "b": [{"c": null, "d": 1}], "e": "x"})).into_tool_result();
+        assert_eq!(
+            r.structured_content,
+            Some(json!({"b": [{"d": 1}], "e": "x"}))
+        );
+        assert_eq!(r.content, vec![Content::text(r#"{"b":[{"d":1}],"e":"x"}"#)]);
+    }
 }

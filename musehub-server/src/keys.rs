@@ -222,7 +222,8 @@ pub async fn add(
     register(db, handle, &key, agent_name, "added").await
 }
 
-async fn user_exists(db: &Db, handle: &str) -> Result<bool, KeyError> {
+/// True when a user with this handle exists.
+pub async fn user_exists(db: &Db, handle: &str) -> Result<bool, KeyError> {
     Ok(sqlx::query("SELECT id FROM users WHERE handle = $1")
         .bind(handle)
         .fetch_optional(db.pool())

@@ -91,11 +91,51 @@ pub fn build_server(
     config: musehub_mcp::ServerConfig,
     auth: &AuthSettings,
 ) -> Result<Arc<Server>, musehub_mcp::registry::RegistryError> {
+    build_server_with_docs(db, config, auth, docs_options(None))
+}
+
+/// How `/mcp/docs` presents MuseHub: the MSign scheme with a signing example, and the tool
+/// groups. `public_url` makes the endpoint shown absolute.
+pub fn docs_options(public_url: Option<&str>) -> musehub_mcp::DocsOptions {
+    let example = "musehub-server keys generate --handle alice --out alice.key\n\
+        BODY='{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}'\n\
+        curl -s http://127.0.0.1:8080/mcp \\\n  \
+        -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \\\n  \
+        -H \"Authorization: $(musehub-server sign --key alice.key --handle alice --body \"$BODY\")\" \\\n  \
+        -d \"$BODY\"";
+    let mut docs = musehub_mcp::DocsOptions::new()
+        .auth(
+            musehub_mcp::AuthScheme::new("MSign", "Authorization")
+                .description(
+                    "Sign each request with your own Ed25519 key: a signature over the method, path, \
+                     time, a nonce, the body's SHA-256 and the session id. Reads work unsigned; write \
+                     tools need a signature. Register keys with `musehub-server keys`.",
+                )
+                .example(example),
+        )
+        .category("read", "Read", "Browse repositories, history, issues, proposals and people. No sign-in needed.")
+        .category("write", "Write", "Create and change repositories, issues, proposals and releases. Signed requests only.")
+        .category("interactive", "Interactive", "Tools that ask the user for choices (elicitation) and report progress.")
+        .category("muse", "Muse CLI", "Push and pull Muse history: what `muse push` and `muse pull` do.");
+    if let Some(url) = public_url {
+        docs = docs.public_url(url);
+    }
+    docs
+}
+
+/// [`build_server`] with explicit documentation settings.
+pub fn build_server_with_docs(
+    db: Db,
+    config: musehub_mcp::ServerConfig,
+    auth: &AuthSettings,
+    docs: musehub_mcp::DocsOptions,
+) -> Result<Arc<Server>, musehub_mcp::registry::RegistryError> {
     link();
     let mut builder = Server::builder(SERVER_NAME)
         .title("MuseHub")
         .instructions(INSTRUCTIONS)
         .config(config)
+        .docs(docs)
         .auth(verifier(&db, auth));
     if let Some(limits) = &auth.rate_limits {
         builder = builder.rate_limits(RateLimits::new(limits));

@@ -48,9 +48,13 @@ struct Cli {
     #[arg(long, env = "MUSEHUB_DATABASE_URL", global = true)]
     database_url: Option<String>,
     /// Speak MCP on stdin/stdout (one JSON-RPC message per line) instead of HTTP; logs go to
-    /// stderr. Callers on stdio are anonymous (read-only).
+    /// stderr. Callers on stdio are anonymous (read-only) unless --stdio-as names them.
     #[arg(long, env = "MUSEHUB_STDIO")]
     stdio: bool,
+    /// With --stdio: act as this existing handle. The process that launches the server over
+    /// stdio is trusted to be that user (there are no per-request signatures on a pipe).
+    #[arg(long, env = "MUSEHUB_STDIO_AS", requires = "stdio")]
+    stdio_as: Option<String>,
     /// A TOML file with settings (see above for the keys).
     #[arg(long, env = "MUSEHUB_CONFIG", global = true)]
     config: Option<PathBuf>,
@@ -95,6 +99,20 @@ enum Command {
         #[command(subcommand)]
         action: KeysCommand,
     },
+    /// Write the catalogue's documentation without starting a server: the docs.json manifest
+    /// or a Markdown reference. With --check, fail when a tool or a parameter lacks a
+    /// description or a write tool does not state destructive/idempotent explicitly.
+    Docs {
+        /// `json` (the /mcp/docs.json manifest) or `markdown`.
+        #[arg(long, default_value = "markdown")]
+        format: DocsFormat,
+        /// Where to write it (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Lint the catalogue and exit non-zero on any finding.
+        #[arg(long)]
+        check: bool,
+    },
     /// Print the `Authorization` header value that signs one request, for curl:
     /// curl -H "Authorization: $(musehub-server sign --key FILE --handle H --body "$BODY")" ...
     Sign {
@@ -121,6 +139,15 @@ enum Command {
         #[arg(long)]
         session: Option<String>,
     },
+}
+
+/// Output format of `docs`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum DocsFormat {
+    /// The docs.json manifest.
+    Json,
+    /// A Markdown reference.
+    Markdown,
 }
 
 #[derive(Subcommand, Debug)]
@@ -205,6 +232,7 @@ struct Settings {
     bind: SocketAddr,
     database_url: String,
     stdio: bool,
+    stdio_as: Option<String>,
     seed_demo: bool,
     public_url: String,
     push_quota_bytes: i64,
@@ -277,6 +305,7 @@ fn settings(cli: Cli, no_arguments: bool) -> anyhow::Result<Settings> {
     Ok(Settings {
         bind,
         stdio: cli.stdio,
+        stdio_as: cli.stdio_as.clone(),
         // The demo is loaded on request, and by default on a bare `musehub-server` run.
         seed_demo: cli.seed_demo || file.seed_demo.unwrap_or(false) || no_arguments,
         public_url: cli
@@ -356,6 +385,7 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("opening the database {url}"))?;
             keys_command(&db, action).await
         }
+        Some(Command::Docs { format, out, check }) => docs_command(format, out, check).await,
         None => serve(cli, no_arguments).await,
     }
 }
@@ -488,14 +518,31 @@ async fn serve(cli: Cli, no_arguments: bool) -> anyhow::Result<()> {
         tracing::info!("loaded the demo hub (alice, bob, carol; jazz-session, lofi-beats, ...)");
     }
 
-    let server = musehub_server::build_server(
+    let server = musehub_server::build_server_with_docs(
         db.clone(),
         musehub_mcp::ServerConfig::default().with_env(),
         &s.auth,
+        musehub_server::docs_options(Some(&s.public_url)),
     )?;
     if s.stdio {
         tracing::info!(database = %s.database_url, "serving MCP on stdio");
-        musehub_mcp::transport::stdio::serve_stdio(server).await?;
+        match &s.stdio_as {
+            Some(handle) => {
+                anyhow::ensure!(
+                    musehub_server::keys::user_exists(&db, handle).await?,
+                    "--stdio-as {handle}: no such user"
+                );
+                let caller = musehub_mcp::Caller {
+                    identity: Some(musehub_mcp::Identity {
+                        handle: handle.clone(),
+                        is_agent: false,
+                        agent_name: None,
+                    }),
+                };
+                musehub_mcp::transport::stdio::serve_stdio_as(server, caller).await?;
+            }
+            None => musehub_mcp::transport::stdio::serve_stdio(server).await?,
+        }
         return Ok(());
     }
 
@@ -550,4 +597,49 @@ fn print_banner(addr: SocketAddr, database: &str, auth: &AuthSettings) {
     );
     println!("  JSON config:   {{\"mcpServers\": {{\"musehub\": {{\"url\": \"{url}\"}}}}}}");
     println!("  stdio:         musehub-server --stdio --database-url sqlite://musehub.db");
+}
+
+/// `musehub-server docs`: the manifest or the Markdown reference of the catalogue, written
+/// without serving (an in-memory database backs the shared state), and the lint.
+async fn docs_command(format: DocsFormat, out: Option<PathBuf>, check: bool) -> anyhow::Result<()> {
+    init_logging("text", "warn");
+    let db = Db::connect("sqlite::memory:", HubSettings::default()).await?;
+    let server = musehub_server::build_server(
+        db,
+        musehub_mcp::ServerConfig::default(),
+        &AuthSettings::default(),
+    )?;
+    let text = match format {
+        DocsFormat::Json => musehub_mcp::docs::manifest_json(&server),
+        DocsFormat::Markdown => musehub_mcp::docs::markdown(&server),
+    };
+    match &out {
+        Some(path) => {
+            std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => {
+            use std::io::Write;
+            // A reader that stops early (`| head`) is not an error.
+            match std::io::stdout().lock().write_all(text.as_bytes()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+                other => other.context("writing to stdout")?,
+            }
+        }
+    }
+    if check {
+        let issues = musehub_mcp::docs::lint(server.registry());
+        for issue in &issues {
+            eprintln!("{issue}");
+        }
+        anyhow::ensure!(
+            issues.is_empty(),
+            "{} documentation problem(s) in the catalogue",
+            issues.len()
+        );
+        eprintln!(
+            "docs check: {} tools, no problems",
+            server.registry().tools.len()
+        );
+    }
+    Ok(())
 }

@@ -383,3 +383,46 @@ async fn the_served_binary_accepts_a_header_from_sign() {
         "{v}"
     );
 }
+
+#[test]
+fn docs_lists_every_tool_and_passes_its_lint() {
+    let dir = std::env::temp_dir().join(format!("musehub-docs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let md = dir.join("reference.md");
+    let json = dir.join("docs.json");
+    let out = run(&[
+        "docs",
+        "--format",
+        "markdown",
+        "--out",
+        md.to_str().unwrap(),
+        "--check",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("docs check: 42 tools, no problems"));
+    ok(&["docs", "--format", "json", "--out", json.to_str().unwrap()]);
+    let markdown = std::fs::read_to_string(&md).expect("markdown written");
+    let manifest: Value =
+        musehub_mcp::serde_json::from_str(&std::fs::read_to_string(&json).expect("json written"))
+            .expect("json");
+    let tools = manifest["tools"].as_array().expect("tools");
+    assert_eq!(tools.len(), 42);
+    for t in tools {
+        let name = t["name"]
+            .as_str()
+            .or(t["definition"]["name"].as_str())
+            .expect("a name");
+        assert!(
+            markdown.contains(&format!("`{name}`")),
+            "{name} is missing from the Markdown reference"
+        );
+    }
+    for group in ["### Read", "### Write", "### Interactive", "### Muse CLI"] {
+        assert!(markdown.contains(group), "{group}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -92,3 +92,37 @@ async fn lines_in_lines_out() {
         json!({"jsonrpc": "2.0", "id": "last", "result": {}})
     );
 }
+
+#[tokio::test]
+async fn a_trusted_local_caller_can_write() {
+    use musehub_mcp::{Caller, Identity};
+    let server = musehub_tests::build(ServerConfig::default());
+    let (client_side, server_side) = tokio::io::duplex(64 * 1024);
+    let (server_read, server_write) = tokio::io::split(server_side);
+    let ada = Caller {
+        identity: Some(Identity {
+            handle: "ada".into(),
+            is_agent: false,
+            agent_name: None,
+        }),
+    };
+    tokio::spawn(musehub_mcp::transport::stdio::serve_io_as(
+        server,
+        ada,
+        server_read,
+        server_write,
+    ));
+    let (client_read, mut client_write) = tokio::io::split(client_side);
+    let mut lines = BufReader::new(client_read).lines();
+    client_write
+        .write_all(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"write_note\",\"arguments\":{\"text\":\"abc\"}}}\n")
+        .await
+        .unwrap();
+    let line = tokio::time::timeout(Duration::from_secs(5), lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let v: Value = musehub_mcp::serde_json::from_str(&line).unwrap();
+    assert_eq!(v["result"]["content"][0]["text"], "stored 3 bytes");
+}

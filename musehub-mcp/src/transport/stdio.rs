@@ -18,13 +18,33 @@ use crate::protocol::jsonrpc::{
 };
 use crate::session::Session;
 
-/// Serves the process's stdin and stdout until stdin closes.
+/// Serves the process's stdin and stdout until stdin closes. Callers are anonymous.
 pub async fn serve_stdio(server: Arc<Server>) -> std::io::Result<()> {
     serve_io(server, tokio::io::stdin(), tokio::io::stdout()).await
 }
 
+/// Serves stdin and stdout as `caller`: the process that launched the server is trusted to be
+/// that user (stdio has no per-request signatures), so write tools work over stdio.
+pub async fn serve_stdio_as(server: Arc<Server>, caller: Caller) -> std::io::Result<()> {
+    serve_io_as(server, caller, tokio::io::stdin(), tokio::io::stdout()).await
+}
+
 /// Serves any line-oriented byte pipe pair (used by tests with in-memory pipes).
 pub async fn serve_io<R, W>(server: Arc<Server>, input: R, output: W) -> std::io::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    serve_io_as(server, Caller::anonymous(), input, output).await
+}
+
+/// Serves a pipe pair with every request made by `caller`.
+pub async fn serve_io_as<R, W>(
+    server: Arc<Server>,
+    caller: Caller,
+    input: R,
+    output: W,
+) -> std::io::Result<()>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin + Send + 'static,
@@ -102,7 +122,7 @@ where
                 continue;
             }
         };
-        handle_line(&server, &session, &out_tx, value).await;
+        handle_line(&server, &session, &out_tx, &caller, value).await;
     }
     drop(out_tx);
     let _ = writer.await;
@@ -116,6 +136,7 @@ async fn handle_line(
     server: &Arc<Server>,
     session: &Arc<Mutex<Option<Arc<Session>>>>,
     out: &mpsc::Sender<Bytes>,
+    caller: &Caller,
     value: Value,
 ) {
     if value.is_array() {
@@ -185,13 +206,13 @@ async fn handle_line(
                     return;
                 }
                 let cancel = tokio_util::sync::CancellationToken::new();
-                CallEnv::modern(version, envelope, Caller::anonymous(), Some(tx), cancel)
+                CallEnv::modern(version, envelope, caller.clone(), Some(tx), cancel)
             } else {
                 let cancel = match &current {
                     Some(s) => s.start_request(&req.id),
                     None => tokio_util::sync::CancellationToken::new(),
                 };
-                CallEnv::handshake(current.clone(), Caller::anonymous(), Some(tx), cancel)
+                CallEnv::handshake(current.clone(), caller.clone(), Some(tx), cancel)
             };
             let server = server.clone();
             let final_tx = env.outbound.clone();
