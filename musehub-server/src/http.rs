@@ -29,7 +29,8 @@ pub fn app(server: Arc<Server>, db: Db) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .with_state(db)
+        .with_state(db.clone())
+        .merge(crate::connect::routes(server.clone(), db))
         .merge(musehub_mcp::transport::http::router(server))
         .layer(axum::middleware::from_fn(move |req, next| {
             log_requests(max_body, req, next)

@@ -9,6 +9,7 @@
 #![allow(clippy::too_many_arguments)]
 
 pub mod completions;
+pub mod connect;
 pub mod db;
 pub mod http;
 pub mod keys;
