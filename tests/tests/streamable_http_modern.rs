@@ -688,3 +688,35 @@ async fn an_enveloped_initialize_is_a_removed_method() {
     );
     assert_eq!(s.server.sessions().len(), 0);
 }
+
+#[tokio::test]
+async fn shutdown_ends_listen_streams_with_their_result() {
+    let mut s = start(ServerConfig::default()).await;
+    let r = modern(&s, 77, "subscriptions/listen", json!({"notifications": {"toolsListChanged": true}}), json!({}))
+        .send()
+        .await
+        .unwrap();
+    let mut body = r.bytes_stream();
+    let mut seen = String::new();
+    while !seen.contains("acknowledged") {
+        seen.push_str(&String::from_utf8_lossy(&body.next().await.unwrap().unwrap()));
+    }
+    s.shutdown();
+    let mut rest = String::new();
+    let closing = tokio::time::timeout(Duration::from_secs(3), async {
+        while let Some(chunk) = body.next().await {
+            rest.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+            if rest.contains("\"result\"") {
+                break;
+            }
+        }
+        rest.clone()
+    })
+    .await
+    .expect("closed promptly");
+    let data = closing.lines().find_map(|l| l.strip_prefix("data: ")).expect("a final event");
+    let v: Value = musehub_mcp::serde_json::from_str(data).unwrap();
+    assert_eq!(v["id"], 77);
+    assert_eq!(v["result"]["resultType"], "complete");
+    assert_eq!(v["result"]["_meta"]["io.modelcontextprotocol/subscriptionId"], 77);
+}

@@ -416,4 +416,13 @@ impl Server {
     pub fn modern_result_meta(&self) -> Value {
         self.result_meta()
     }
+
+    /// The result `_meta` with one more key (the subscription id of a listen result).
+    pub fn modern_result_meta_with(&self, key: &str, value: Value) -> Value {
+        let mut meta = self.result_meta();
+        if let Value::Object(m) = &mut meta {
+            m.insert(key.to_string(), value);
+        }
+        meta
+    }
 }

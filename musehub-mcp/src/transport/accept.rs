@@ -95,13 +95,14 @@ pub async fn serve_router(
     }
     drop(listener);
     tracing::info!("shutting down: no new connections; in-flight calls may finish");
-    // SSE streams never end on their own: after the grace period, end every session (and
-    // listen stream) so their connections can close.
+    // Listen streams carry no call: they get their closing result at once. Sessions (with
+    // their GET streams and pending requests) end after the grace period, so calls in flight
+    // can still use them.
+    server.shutdown.cancel();
     let closer = server.clone();
     tokio::spawn(async move {
         tokio::time::sleep(grace).await;
         closer.sessions.clear();
-        closer.shutdown.cancel();
     });
     if tokio::time::timeout(grace * 2, graceful.shutdown())
         .await

@@ -454,10 +454,19 @@ fn listen(server: &Arc<Server>, req: &Request) -> Response {
     let changes = server.subscribe_changes();
     let heartbeat = server.config.sse_heartbeat;
     let shutdown = server.shutdown.clone();
+    // Graceful closure (basic/patterns/subscriptions.mdx): when the server shuts down, the
+    // listen request gets its result, tagged with the subscription id, and the stream ends.
+    let closing = encode_response(
+        &id,
+        &Ok(json!({ "resultType": "complete", "_meta": server.modern_result_meta_with(META_SUBSCRIPTION, id.clone()) }).into()),
+    );
     let state = (Some(ack), changes, filter, id, shutdown);
-    let stream = futures::stream::unfold(
-        state,
-        move |(ack, mut changes, filter, id, shutdown)| async move {
+    let stream = futures::stream::unfold(state, move |(ack, mut changes, filter, id, shutdown)| {
+        let closing = closing.clone();
+        async move {
+            if shutdown.is_cancelled() {
+                return None;
+            }
             if let Some(a) = ack {
                 return Some((
                     Ok::<_, Infallible>(data_frame(&a)),
@@ -478,11 +487,13 @@ fn listen(server: &Arc<Server>, req: &Request) -> Response {
                     _ = tokio::time::sleep(heartbeat) => {
                         return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), (None, changes, filter, id, shutdown)));
                     }
-                    _ = shutdown.cancelled() => return None,
+                    _ = shutdown.cancelled() => {
+                        return Some((Ok(data_frame(&closing)), (None, changes, filter, id, shutdown)));
+                    }
                 }
             }
-        },
-    );
+        }
+    });
     sse(Body::from_stream(stream))
 }
 

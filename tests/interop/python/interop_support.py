@@ -1,22 +1,32 @@
 """Shared helpers of the Python interop modules (`test_interop.py`, `test_modern.py`).
 
 The fixtures (`server_url`, `anyio_backend`) live in `conftest.py`; this module holds the
-constants, the HTTP recorder and the SDK connection helper, which the test modules import.
+server process helpers, the constants, the HTTP recorder and the SDK connection helper, which
+`conftest.py` and the test modules import.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx2
 import mcp_types as types
+import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_BIN = HERE / ".." / ".." / ".." / "target" / "debug" / "conformance"
 
 SERVER_NAME = "mcp-conformance-test-server"
 # The newest handshake-era revision (what `mode="legacy"` negotiates).
@@ -81,6 +91,65 @@ META_CLIENT_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
 META_LOG_LEVEL = "io.modelcontextprotocol/logLevel"
 META_SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId"
 META_SERVER_INFO = "io.modelcontextprotocol/serverInfo"
+
+
+# --------------------------------------------------------------------------------------------
+# Server process
+# --------------------------------------------------------------------------------------------
+
+
+def server_binary() -> Path:
+    """`MUSEHUB_CONFORMANCE_BIN`, or `target/debug/conformance` of this checkout."""
+    env = os.environ.get("MUSEHUB_CONFORMANCE_BIN")
+    path = Path(env) if env else DEFAULT_BIN
+    path = path.resolve()
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        pytest.fail(
+            f"conformance server binary not found or not executable: {path} "
+            "(build it with `cargo build -p musehub-examples --bin conformance` "
+            "or set MUSEHUB_CONFORMANCE_BIN)",
+            pytrace=False,
+        )
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_port(proc: subprocess.Popen[bytes], port: int, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def spawn_server(log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Starts the conformance server on a free loopback port (output appended to `log`);
+    returns the process and its MCP endpoint URL. The caller stops the process."""
+    binary = server_binary()
+    for _attempt in range(3):  # a free port can be taken between probing and binding
+        port = _free_port()
+        with log.open("ab") as log_fh:
+            proc = subprocess.Popen(
+                [str(binary), "--bind", f"127.0.0.1:{port}"],
+                stdin=subprocess.DEVNULL,
+                stdout=log_fh,
+                stderr=subprocess.STDOUT,
+            )
+        if _wait_for_port(proc, port):
+            return proc, f"http://127.0.0.1:{port}/mcp"
+        proc.kill()
+        proc.wait()
+    pytest.fail(f"conformance server did not start; log:\n{log.read_text(errors='replace')}", pytrace=False)
 
 
 # --------------------------------------------------------------------------------------------

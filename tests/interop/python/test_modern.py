@@ -15,7 +15,10 @@ The server fixture is in `conftest.py`; helpers are in `interop_support.py`.
 from __future__ import annotations
 
 import json
+import signal
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -43,6 +46,7 @@ from interop_support import (
     connect,
     only_text,
     parse_sse,
+    spawn_server,
 )
 
 pytestmark = pytest.mark.anyio
@@ -219,6 +223,10 @@ async def test_pinned_mode_adopts_2026_07_28_without_probe(server_url: str) -> N
 # --------------------------------------------------------------------------------------------
 
 
+def _get_stream_open(rec: Recorder) -> bool:
+    return any(e.method == "GET" and e.status == 200 for e in rec.exchanges)
+
+
 async def _wait_for(predicate: Any, what: str) -> None:
     with anyio.move_on_after(EVENT_TIMEOUT_S):
         while not predicate():
@@ -263,19 +271,19 @@ async def _script(server_url: str, rec: Recorder, mode: str) -> dict[str, Any]:
 
         if mode == "legacy":
             # Handshake era: list changes arrive on the session's GET stream.
-            await _wait_for(lambda: any(e.method == "GET" and e.status == 200 for e in rec.exchanges), "the legacy GET stream")
+            await _wait_for(lambda: _get_stream_open(rec), "the legacy GET stream")
             out["trigger"] = only_text(await client.call_tool("test_trigger_tool_change", {}))
             with anyio.fail_after(EVENT_TIMEOUT_S):
                 await tools_changed.wait()
             out["list_changed"] = "tools"
         else:
-            async with client.listen(tools_list_changed=True) as sub:
-                assert sub.honored.tools_list_changed is True
-                out["trigger"] = only_text(await client.call_tool("test_trigger_tool_change", {}))
-                with anyio.fail_after(EVENT_TIMEOUT_S):
+            with anyio.fail_after(EVENT_TIMEOUT_S):  # the ack, the trigger and the event
+                async with client.listen(tools_list_changed=True) as sub:
+                    assert sub.honored.tools_list_changed is True
+                    out["trigger"] = only_text(await client.call_tool("test_trigger_tool_change", {}))
                     event = await sub.__anext__()
-                assert isinstance(event, ToolsListChanged), event
-                out["list_changed"] = "tools"
+                    assert isinstance(event, ToolsListChanged), event
+                    out["list_changed"] = "tools"
 
     out["elicited"] = [(p.message, sorted(p.requested_schema["properties"])) for p in cb.elicited]
     out["sampled"] = [(p.messages[0].content.text, p.max_tokens) for p in cb.sampled]  # type: ignore[union-attr]
@@ -542,14 +550,14 @@ async def test_unknown_resource_is_32602(server_url: str) -> None:
 async def test_listen_tools_list_changed(server_url: str, mode: str) -> None:
     rec = Recorder()
     async with connect(server_url, rec, mode=mode) as client:
-        async with client.listen(tools_list_changed=True) as sub:
-            assert sub.honored.tools_list_changed is True
-            assert not sub.honored.prompts_list_changed
-            trigger = await client.call_tool("test_trigger_tool_change", {})
-            assert only_text(trigger) == "Sent notifications/tools/list_changed"
-            with anyio.fail_after(EVENT_TIMEOUT_S):
+        with anyio.fail_after(EVENT_TIMEOUT_S):
+            async with client.listen(tools_list_changed=True) as sub:
+                assert sub.honored.tools_list_changed is True
+                assert not sub.honored.prompts_list_changed
+                trigger = await client.call_tool("test_trigger_tool_change", {})
+                assert only_text(trigger) == "Sent notifications/tools/list_changed"
                 event = await sub.__anext__()
-            assert isinstance(event, ToolsListChanged), event
+                assert isinstance(event, ToolsListChanged), event
     (listen,) = rec.posts_with_method("subscriptions/listen")
     assert listen.request_headers["mcp-method"] == "subscriptions/listen"
     assert listen.response_headers["content-type"].startswith("text/event-stream")
@@ -571,13 +579,13 @@ async def test_one_change_reaches_legacy_and_modern_listeners(server_url: str) -
     ):
         assert legacy.protocol_version == PROTOCOL_VERSION
         assert modern.protocol_version == MODERN_VERSION
-        await _wait_for(lambda: any(e.method == "GET" and e.status == 200 for e in legacy_rec.exchanges), "the legacy GET stream")
-        async with modern.listen(tools_list_changed=True) as sub:
-            await modern.call_tool("test_trigger_tool_change", {})
-            with anyio.fail_after(EVENT_TIMEOUT_S):
+        await _wait_for(lambda: _get_stream_open(legacy_rec), "the legacy GET stream")
+        with anyio.fail_after(EVENT_TIMEOUT_S):
+            async with modern.listen(tools_list_changed=True) as sub:
+                await modern.call_tool("test_trigger_tool_change", {})
                 event = await sub.__anext__()
                 await legacy_got.wait()
-            assert isinstance(event, ToolsListChanged)
+                assert isinstance(event, ToolsListChanged)
 
 
 def _modern_headers(method: str, name: str | None = None) -> dict[str, str]:
@@ -599,6 +607,21 @@ def _modern_request(id_: str | int, method: str, params: dict[str, Any]) -> dict
         META_CLIENT_CAPABILITIES: {},
     }
     return {"jsonrpc": "2.0", "id": id_, "method": method, "params": {**params, "_meta": envelope}}
+
+
+async def _read_message(lines: AsyncIterator[str]) -> dict[str, Any]:
+    """The next JSON-RPC message on an SSE stream (comments and empty events skipped)."""
+    pending: list[str] = []
+    with anyio.fail_after(EVENT_TIMEOUT_S):
+        async for line in lines:
+            if line != "":
+                pending.append(line)
+                continue
+            data = [ev["data"] for ev in parse_sse(pending) if ev.get("data")]
+            pending = []
+            if data:
+                return json.loads(data[0])
+    raise AssertionError("the SSE stream ended")
 
 
 async def test_listen_raw_http(server_url: str) -> None:
@@ -628,21 +651,7 @@ async def test_listen_raw_http(server_url: str) -> None:
                 assert resp.headers["content-type"].startswith("text/event-stream")
                 assert "mcp-session-id" not in resp.headers
                 lines = resp.aiter_lines()
-
-                async def next_message() -> dict[str, Any]:
-                    pending: list[str] = []
-                    with anyio.fail_after(EVENT_TIMEOUT_S):
-                        async for line in lines:
-                            if line == "":
-                                data = [ev["data"] for ev in parse_sse(pending) if ev.get("data")]
-                                pending = []
-                                if data:
-                                    return json.loads(data[0])
-                            else:
-                                pending.append(line)
-                    raise AssertionError("listen stream ended")
-
-                assert await next_message() == {
+                assert await _read_message(lines) == {
                     "jsonrpc": "2.0",
                     "method": "notifications/subscriptions/acknowledged",
                     "params": {"_meta": {META_SUBSCRIPTION_ID: listen_id}, "notifications": {"toolsListChanged": True}},
@@ -650,8 +659,32 @@ async def test_listen_raw_http(server_url: str) -> None:
                 # A change the stream did not opt in to, then one it did: only the second arrives.
                 assert await trigger(http, 2, "test_trigger_prompt_change") == "Sent notifications/prompts/list_changed"
                 assert await trigger(http, 3, "test_trigger_tool_change") == "Sent notifications/tools/list_changed"
-                assert await next_message() == {
+                assert await _read_message(lines) == {
                     "jsonrpc": "2.0",
                     "method": "notifications/tools/list_changed",
                     "params": {"_meta": {META_SUBSCRIPTION_ID: listen_id}},
                 }
+
+
+async def test_listen_graceful_close_on_shutdown(tmp_path: Path) -> None:
+    """A server that shuts down ends each listen stream with a successful response to the listen
+    request (tagged with the subscription id) and closes it, promptly."""
+    proc, url = spawn_server(tmp_path / "conformance.log")
+    listen_id = "raw-listen-shutdown"
+    try:
+        async with httpx.AsyncClient(timeout=10) as http:
+            request = _modern_request(listen_id, "subscriptions/listen", {"notifications": {"toolsListChanged": True}})
+            async with http.stream("POST", url, headers=_modern_headers("subscriptions/listen"), json=request) as resp:
+                assert resp.status_code == 200
+                lines = resp.aiter_lines()
+                ack = await _read_message(lines)
+                assert ack["method"] == "notifications/subscriptions/acknowledged"
+                proc.send_signal(signal.SIGTERM)
+                with anyio.fail_after(3):
+                    closing = await _read_message(lines)
+        assert closing.get("id") == listen_id, closing
+        assert closing["result"]["resultType"] == "complete", closing
+        assert closing["result"]["_meta"][META_SUBSCRIPTION_ID] == listen_id, closing
+    finally:
+        proc.kill()  # do not wait out the shutdown grace
+        proc.wait()

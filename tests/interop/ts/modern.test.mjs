@@ -172,6 +172,8 @@ function assertLegacyWire(rec) {
     if (e === init) continue;
     assert.equal(e.headers['mcp-session-id'], sid, `${e.method} ${JSON.stringify(e.body)}`);
     assert.equal(e.headers['mcp-protocol-version'], PROTOCOL_VERSION);
+    assert.equal(e.headers['mcp-method'], undefined);
+    assert.equal(e.body?.params?._meta?.[PROTOCOL_VERSION_META_KEY], undefined, 'envelope in a legacy request');
   }
 }
 
@@ -259,7 +261,10 @@ describe('same script in auto, pin and legacy mode', () => {
           );
           const progress = [];
           out.progressResult = onlyText(
-            await client.callTool({ name: 'test_tool_with_progress', arguments: {} }, { onprogress: (p) => progress.push(p) }),
+            await client.callTool(
+              { name: 'test_tool_with_progress', arguments: {} },
+              { onprogress: (p) => progress.push(p) },
+            ),
           );
           out.progress = progress;
           // Modern: the request opts in to logs with _meta logLevel. Legacy: logs flow by default.
@@ -402,7 +407,9 @@ describe('input-required rounds', () => {
     await withClient({ sample }, async ({ client, rec }) => {
       const result = await client.callTool({ name: 'test_input_required_result_sampling', arguments: {} });
       assert.equal(onlyText(result), `LLM response: ${PARIS}`);
-      assert.deepEqual(seen[0].messages, [{ role: 'user', content: { type: 'text', text: 'What is the capital of France?' } }]);
+      assert.deepEqual(seen[0].messages, [
+        { role: 'user', content: { type: 'text', text: 'What is the capital of France?' } },
+      ]);
       assert.equal(seen[0].maxTokens, 100);
       const [retry] = assertInputRounds(rec.toolCalls('test_input_required_result_sampling'), 1);
       assert.deepEqual(Object.keys(retry.inputResponses), ['capital_question']);
@@ -435,7 +442,9 @@ describe('input-required rounds', () => {
     await withClient({ elicit }, async ({ client, rec }) => {
       const result = await client.getPrompt({ name: 'test_input_required_result_prompt' });
       assert.equal(result.description, 'Prompt rendered with elicited context');
-      assert.deepEqual(result.messages, [{ role: 'user', content: { type: 'text', text: 'Use this context: interop' } }]);
+      assert.deepEqual(result.messages, [
+        { role: 'user', content: { type: 'text', text: 'Use this context: interop' } },
+      ]);
       const [retry] = assertInputRounds(rec.postsWithMethod('prompts/get'), 1);
       assert.deepEqual(retry.inputResponses, { user_context: { action: 'accept', content: { context: 'interop' } } });
     });
@@ -465,7 +474,10 @@ describe('progress and logging', () => {
   it('progress via onprogress on the call\'s SSE response', T, async () => {
     await withClient({}, async ({ client, rec }) => {
       const updates = [];
-      const result = await client.callTool({ name: 'test_tool_with_progress', arguments: {} }, { onprogress: (p) => updates.push(p) });
+      const result = await client.callTool(
+        { name: 'test_tool_with_progress', arguments: {} },
+        { onprogress: (p) => updates.push(p) },
+      );
       assert.deepEqual(
         updates,
         [0, 50, 100].map((p) => ({ progress: p, total: 100, message: `Completed step ${p} of 100` })),
