@@ -1042,3 +1042,35 @@ async fn null_for_an_optional_argument_is_accepted_as_absent() {
         json!({"description": "How many times (default once)", "type": "integer", "minimum": 0})
     );
 }
+
+#[tokio::test]
+async fn idle_streams_get_heartbeat_comments() {
+    let s = start(ServerConfig {
+        sse_heartbeat: Duration::from_millis(100),
+        ..Default::default()
+    })
+    .await;
+    let id = initialize(&s, "2025-11-25", json!({})).await;
+    let r = client()
+        .get(&s.url)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &id)
+        .send()
+        .await
+        .unwrap();
+    let mut body = r.bytes_stream();
+    let mut seen = String::new();
+    let started = std::time::Instant::now();
+    while !seen.contains(": keep-alive\n\n") {
+        let chunk = tokio::time::timeout(Duration::from_secs(2), body.next())
+            .await
+            .expect("a heartbeat in time")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(80),
+        "not before the interval"
+    );
+}
