@@ -503,3 +503,44 @@ async fn rate_limits_per_identity_on_a_controllable_clock() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn the_verifier_layer_serves_any_axum_app() {
+    use axum::extract::Extension;
+    use axum::routing::post;
+    let store = MemoryKeyStore::new();
+    let ada = MSignSigner::new("ada", MSignSigner::generate_key());
+    store.add("ada", ada.public_key(), None);
+    let verifier = Arc::new(MSignVerifier::new(Arc::new(store)));
+    async fn whoami(Extension(caller): Extension<musehub_mcp::Caller>) -> String {
+        caller.handle().unwrap_or("anonymous").to_string()
+    }
+    let app = axum::Router::new()
+        .route("/api/whoami", post(whoami))
+        .layer(axum::middleware::from_fn(musehub_mcp::auth::msign_layer(
+            verifier, "my-app",
+        )));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api/whoami", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let send = |auth: Option<String>| {
+        let mut rb = Client::new().post(&url).body("hello");
+        if let Some(a) = auth {
+            rb = rb.header("authorization", a);
+        }
+        rb.send()
+    };
+    assert_eq!(send(None).await.unwrap().text().await.unwrap(), "anonymous");
+    let signed = send(Some(ada.sign_parts("POST", "/api/whoami", b"hello", None)))
+        .await
+        .unwrap();
+    assert_eq!(signed.text().await.unwrap(), "ada");
+    let wrong_body = send(Some(ada.sign_parts("POST", "/api/whoami", b"other", None)))
+        .await
+        .unwrap();
+    assert_eq!(wrong_body.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        wrong_body.headers()["www-authenticate"],
+        "MSign realm=\"my-app\""
+    );
+}
