@@ -92,18 +92,8 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::protocol::types::CallToolResult;
-    use crate::registry::{InputSchema, RawArguments, ToolDef};
-
-    fn handler(
-        _: crate::Ctx,
-        _: RawArguments,
-    ) -> futures::future::BoxFuture<'static, CallToolResult> {
-        Box::pin(async { CallToolResult::default() })
-    }
-    fn no_output(_: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
-        None
-    }
+    use crate::registry::testing::{handler, no_output};
+    use crate::registry::{InputSchema, ToolDef};
     fn schema() -> Value {
         json!({"type": "object", "properties": {
             "documented": {"type": "string", "description": "Yes"},

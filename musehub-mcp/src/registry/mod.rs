@@ -15,9 +15,13 @@ use crate::schema::{self, SchemaError};
 use crate::uri_template::UriTemplate;
 pub use defs::*;
 
-/// Why the registry could not be built. Reported at start-up, before serving.
+/// Why the server could not be built (its registry or its shared store). Reported at
+/// start-up, before serving.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RegistryError {
+    /// The shared store (`redis_url`) cannot be set up: the configuration is unusable.
+    #[error("{0}")]
+    SharedStore(#[from] crate::shared::SharedError),
     /// Two items share a name or URI.
     #[error("duplicate {kind} `{name}`: declared at {first} and at {second}")]
     Duplicate {
@@ -412,20 +416,30 @@ fn prompt_listing(def: &PromptDef) -> Value {
     Value::Object(m)
 }
 
+/// Stub entry points for unit tests that build `ToolDef`s by hand.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod testing {
+    use super::RawArguments;
     use crate::protocol::types::CallToolResult;
 
-    fn handler(
+    /// A tool handler that returns an empty result.
+    pub fn handler(
         _: crate::Ctx,
         _: RawArguments,
     ) -> futures::future::BoxFuture<'static, CallToolResult> {
         Box::pin(async { CallToolResult::default() })
     }
-    fn no_output(_: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
+
+    /// No output schema.
+    pub fn no_output(_: &mut schemars::SchemaGenerator) -> Option<schemars::Schema> {
         None
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{handler, no_output};
+    use super::*;
     fn empty() -> Value {
         json!({"type": "object"})
     }
