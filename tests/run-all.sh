@@ -59,3 +59,14 @@ as_postgres "'$pg_bin/createdb' -h 127.0.0.1 -p $pg_port -U postgres musehub_tes
 MUSEHUB_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/musehub_test" cargo test -p musehub-server
 pg_stop
 trap - EXIT
+
+# --- Scale-out: two instances sharing one private Redis (issue 8) ----------------------------
+# Each test starts its own `redis-server --port P --save '' --appendonly no` on a free loopback
+# port (tests/src/lib.rs `RedisServer`); MUSEHUB_REQUIRE_REDIS=1 makes a missing binary fail
+# instead of skipping.
+echo "== scale-out: multi-instance tests on a private Redis"
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "installing redis-server from Debian"
+  apt-get update && apt-get install -y redis-server
+fi
+MUSEHUB_REQUIRE_REDIS=1 cargo test -p musehub-tests --test scale_out

@@ -80,6 +80,18 @@ pub struct ServerConfig {
     /// went away when they write, and closing the response must cancel the call. Default 1 s.
     #[serde(with = "secs")]
     pub stream_after: Duration,
+    /// Redis shared by every instance of a multi-instance deployment
+    /// (`MUSEHUB_REDIS_URL`, `redis://host:port/db`): sessions, event logs, answers to
+    /// server-to-client requests, subscriptions and MSign nonces then live there, so any
+    /// instance serves any request (docs/deploy.md). Default: none, everything in process.
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key and of the bus channel (several deployments may share one
+    /// Redis). Default `musehub`.
+    pub redis_prefix: String,
+    /// Longest wait for one Redis operation; past it (or with Redis down) a request that needs
+    /// Redis gets 503 at once. Default 1 s.
+    #[serde(with = "secs")]
+    pub redis_timeout: Duration,
 }
 
 /// `ttlMs` / `cacheScope` hints for the cacheable results of the 2026-07-28 era
@@ -140,12 +152,16 @@ impl Default for ServerConfig {
             state_ttl: Duration::from_secs(600),
             listen_buffer: 256,
             stream_after: Duration::from_secs(1),
+            redis_url: None,
+            redis_prefix: "musehub".into(),
+            redis_timeout: Duration::from_secs(1),
         }
     }
 }
 
 impl ServerConfig {
-    /// Adds origins from `MUSEHUB_ALLOWED_ORIGINS` (comma-separated), if set.
+    /// Adds origins from `MUSEHUB_ALLOWED_ORIGINS` and hosts from `MUSEHUB_ALLOWED_HOSTS`
+    /// (comma-separated), and takes `MUSEHUB_STATE_KEY` and `MUSEHUB_REDIS_URL`, when set.
     pub fn with_env(mut self) -> Self {
         if let Ok(v) = std::env::var("MUSEHUB_ALLOWED_ORIGINS") {
             self.allowed_origins.extend(
@@ -157,6 +173,11 @@ impl ServerConfig {
         }
         if let Ok(v) = std::env::var("MUSEHUB_STATE_KEY") {
             self.state_key = Some(v);
+        }
+        if let Ok(v) = std::env::var("MUSEHUB_REDIS_URL")
+            && !v.trim().is_empty()
+        {
+            self.redis_url = Some(v.trim().to_string());
         }
         if let Ok(v) = std::env::var("MUSEHUB_ALLOWED_HOSTS") {
             self.allowed_hosts.extend(

@@ -40,6 +40,7 @@ pub mod protocol;
 pub mod registry;
 pub mod schema;
 pub mod session;
+pub mod shared;
 pub mod transport;
 pub mod uri_template;
 mod util;

@@ -290,3 +290,104 @@ pub async fn serve(server: Arc<Server>) -> TestServer {
         shutdown: Some(tx),
     }
 }
+
+/// A private `redis-server` on a free loopback port, for the multi-instance tests (no
+/// persistence; killed on drop). Needs the `redis-server` binary on `PATH` (Debian's
+/// `redis-server` package; `tests/run-all.sh` installs it) or in `MUSEHUB_REDIS_SERVER`.
+pub struct RedisServer {
+    /// The port it listens on.
+    pub port: u16,
+    child: Option<std::process::Child>,
+    dir: std::path::PathBuf,
+}
+
+impl RedisServer {
+    /// The `redis-server` binary to run, if one is installed.
+    pub fn binary() -> Option<std::path::PathBuf> {
+        if let Ok(p) = std::env::var("MUSEHUB_REDIS_SERVER") {
+            return Some(p.into());
+        }
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join("redis-server"))
+                .find(|p| p.is_file())
+        })
+    }
+
+    /// Starts one on a free port and waits until it answers `PING`.
+    pub fn start() -> std::io::Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let dir = std::env::temp_dir().join(format!("musehub-redis-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let mut r = Self {
+            port,
+            child: None,
+            dir,
+        };
+        r.restart()?;
+        Ok(r)
+    }
+
+    /// `redis://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server (as a crash would: no shutdown handshake).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts it again on the same port (empty: nothing was persisted) and waits for `PING`.
+    pub fn restart(&mut self) -> std::io::Result<()> {
+        self.stop();
+        let bin = Self::binary().ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "redis-server not found: apt-get install -y redis-server",
+            )
+        })?;
+        let child = std::process::Command::new(bin)
+            .args(["--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if self.ping() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "redis-server did not answer PING within 10 s",
+        ))
+    }
+
+    fn ping(&self) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+        let mut buf = [0u8; 7];
+        s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

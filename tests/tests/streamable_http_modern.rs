@@ -692,14 +692,22 @@ async fn an_enveloped_initialize_is_a_removed_method() {
 #[tokio::test]
 async fn shutdown_ends_listen_streams_with_their_result() {
     let mut s = start(ServerConfig::default()).await;
-    let r = modern(&s, 77, "subscriptions/listen", json!({"notifications": {"toolsListChanged": true}}), json!({}))
-        .send()
-        .await
-        .unwrap();
+    let r = modern(
+        &s,
+        77,
+        "subscriptions/listen",
+        json!({"notifications": {"toolsListChanged": true}}),
+        json!({}),
+    )
+    .send()
+    .await
+    .unwrap();
     let mut body = r.bytes_stream();
     let mut seen = String::new();
     while !seen.contains("acknowledged") {
-        seen.push_str(&String::from_utf8_lossy(&body.next().await.unwrap().unwrap()));
+        seen.push_str(&String::from_utf8_lossy(
+            &body.next().await.unwrap().unwrap(),
+        ));
     }
     s.shutdown();
     let mut rest = String::new();
@@ -714,9 +722,15 @@ async fn shutdown_ends_listen_streams_with_their_result() {
     })
     .await
     .expect("closed promptly");
-    let data = closing.lines().find_map(|l| l.strip_prefix("data: ")).expect("a final event");
+    let data = closing
+        .lines()
+        .find_map(|l| l.strip_prefix("data: "))
+        .expect("a final event");
     let v: Value = musehub_mcp::serde_json::from_str(data).unwrap();
     assert_eq!(v["id"], 77);
     assert_eq!(v["result"]["resultType"], "complete");
-    assert_eq!(v["result"]["_meta"]["io.modelcontextprotocol/subscriptionId"], 77);
+    assert_eq!(
+        v["result"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        77
+    );
 }

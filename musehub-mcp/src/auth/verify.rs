@@ -153,6 +153,7 @@ impl NonceStore for MemoryNonceStore {
 pub struct MSignVerifier {
     keys: Arc<dyn KeyStore>,
     nonces: Arc<dyn NonceStore>,
+    custom_nonces: bool,
     skew: Duration,
     clock: Arc<dyn Fn() -> u64 + Send + Sync>,
 }
@@ -185,6 +186,7 @@ impl MSignVerifier {
         Self {
             keys,
             nonces: Arc::new(MemoryNonceStore::new(100_000)),
+            custom_nonces: false,
             skew: Duration::from_secs(300),
             clock: Arc::new(unix_now),
         }
@@ -199,7 +201,15 @@ impl MSignVerifier {
     /// Replaces the nonce store (for example with a shared one).
     pub fn nonces(mut self, nonces: Arc<dyn NonceStore>) -> Self {
         self.nonces = nonces;
+        self.custom_nonces = true;
         self
+    }
+
+    /// Uses the shared store's nonces, unless a store was chosen with [`Self::nonces`].
+    pub(crate) fn share_nonces(&mut self, nonces: Arc<dyn NonceStore>) {
+        if !self.custom_nonces {
+            self.nonces = nonces;
+        }
     }
 
     /// Replaces the clock (Unix seconds), for tests.

@@ -23,6 +23,7 @@ use crate::protocol::types::LogLevel;
 use crate::protocol::version::ProtocolVersion;
 use crate::registry::{Completion, CompletionDef, Registry, RegistryError};
 use crate::session::{Session, SessionStore};
+use crate::shared::{Backplane, BusMessage};
 use lists::Lists;
 pub use modern::{Change, Notifier};
 use mrtr::{Rounds, StateKey};
@@ -60,6 +61,8 @@ pub struct Server {
     pub(crate) limits: Option<Arc<crate::auth::RateLimits>>,
     /// Requests being handled per client address.
     pub(crate) in_flight_by_ip: crate::util::Counters,
+    /// The store shared with the other instances, when the server runs as one of several.
+    pub(crate) backplane: Option<Arc<dyn Backplane>>,
     capabilities: Value,
     docs: crate::docs::DocsOptions,
 }
@@ -72,9 +75,18 @@ pub struct ServerBuilder {
     docs: crate::docs::DocsOptions,
     auth: Option<Arc<crate::auth::MSignVerifier>>,
     limits: Option<Arc<crate::auth::RateLimits>>,
+    backplane: Option<Arc<dyn Backplane>>,
 }
 
 impl ServerBuilder {
+    /// Shares sessions, event logs, answers, subscriptions and MSign nonces with other
+    /// instances through this store (instead of the one [`ServerConfig::redis_url`] names).
+    /// See [`crate::shared`].
+    pub fn backplane(mut self, backplane: Arc<dyn Backplane>) -> Self {
+        self.backplane = Some(backplane);
+        self
+    }
+
     /// Authenticates callers with MSign request signatures (docs/msign.md). Unsigned requests
     /// stay anonymous; write tools then need a signature (HTTP 401 with the challenge, realm =
     /// the server name).
@@ -127,17 +139,45 @@ impl ServerBuilder {
         let registry = Registry::global().map_err(Clone::clone)?;
         let lists = Lists::build(registry, self.config.page_size, &Map::new());
         let capabilities = capabilities(registry);
-        let mut server = Server {
-            info: self.info,
-            sessions: SessionStore::new(
+        let backplane: Option<Arc<dyn Backplane>> = match (self.backplane, &self.config.redis_url) {
+            (Some(b), _) => Some(b),
+            (None, Some(url)) => Some(Arc::new(crate::shared::RedisBackplane::new(
+                url,
+                &self.config.redis_prefix,
+                self.config.session_idle_timeout,
+                self.config.sse_replay_events,
+                self.config.redis_timeout,
+            )?)),
+            (None, None) => None,
+        };
+        let mut auth = self.auth;
+        // Nonces must be shared too, or a request replayed to another instance would pass.
+        if let (Some(b), Some(verifier)) = (&backplane, auth.as_mut())
+            && let Some(v) = Arc::get_mut(verifier)
+        {
+            v.share_nonces(b.nonces());
+        }
+        let sessions = match &backplane {
+            Some(b) => SessionStore::shared(
+                self.config.max_sessions,
+                self.config.session_idle_timeout,
+                self.config.sse_replay_events,
+                b.instance(),
+            ),
+            None => SessionStore::new(
                 self.config.max_sessions,
                 self.config.session_idle_timeout,
                 self.config.sse_replay_events,
             ),
+        };
+        let mut server = Server {
+            info: self.info,
+            sessions,
+            backplane,
             state_key: StateKey::new(self.config.state_key.as_deref()),
             changes: tokio::sync::broadcast::channel(self.config.listen_buffer.max(1)).0,
             shutdown: CancellationToken::new(),
-            auth: self.auth,
+            auth,
             limits: self.limits,
             in_flight_by_ip: crate::util::Counters::default(),
             registry,
@@ -281,6 +321,7 @@ impl Server {
             state: StateMap::default(),
             auth: None,
             limits: None,
+            backplane: None,
             docs: crate::docs::DocsOptions::default(),
         }
     }
@@ -396,6 +437,14 @@ impl Server {
                 } else {
                     session.unsubscribe(uri);
                 }
+                if let Some(b) = &self.backplane {
+                    let stored = if req.method == "resources/subscribe" {
+                        b.subscribe(session.id(), uri).await
+                    } else {
+                        b.unsubscribe(session.id(), uri).await
+                    };
+                    stored.map_err(|e| McpError::internal(e.to_string()))?;
+                }
                 Ok(json!({}).into())
             }
             "prompts/get" => self.get_prompt(req.id, params, env).await,
@@ -429,8 +478,14 @@ impl Server {
             }
             "notifications/cancelled" => {
                 let id = n.params.as_ref().and_then(|p| p.get("requestId"));
-                if let (Some(s), Some(id)) = (session, id) {
-                    s.cancel_request(id);
+                if let (Some(s), Some(id)) = (session, id)
+                    && !s.cancel_request(id)
+                {
+                    // The request may run on another instance.
+                    self.spawn_publish(BusMessage::Cancel {
+                        session: s.id().to_string(),
+                        id: id.clone(),
+                    });
                 }
             }
             // Progress from the client, roots changes and unknown notifications need no action;
@@ -801,12 +856,24 @@ impl Server {
     }
 
     /// Tells every session subscribed to `uri` that it changed (`notifications/resources/updated`).
+    /// With a shared store, every instance's sessions (through the shared logs).
     pub fn notify_resource_updated(&self, uri: &str) {
         let msg = encode_message(
             None,
             "notifications/resources/updated",
             &json!({ "uri": uri }),
         );
+        if let Some(b) = &self.backplane {
+            let (b, uri_owned) = (b.clone(), uri.to_string());
+            spawn(async move {
+                match b.subscribers(&uri_owned).await {
+                    Ok(targets) => append_all(&*b, targets, msg).await,
+                    Err(e) => tracing::warn!(error = %e, "resource-updated not shared"),
+                }
+            });
+            self.broadcast(Change::ResourceUpdated(uri.to_string()));
+            return;
+        }
         for s in self.sessions.all() {
             if s.is_subscribed(uri) {
                 s.standalone().push(msg.clone());
@@ -822,10 +889,128 @@ impl Server {
             &format!("notifications/{kind}/list_changed"),
             &json!({}),
         );
+        if let Some(b) = &self.backplane {
+            let b = b.clone();
+            spawn(async move {
+                match b.sessions().await {
+                    Ok(targets) => append_all(&*b, targets, msg).await,
+                    Err(e) => tracing::warn!(error = %e, "list-changed not shared"),
+                }
+            });
+            self.broadcast(Change::ListChanged(kind.to_string()));
+            return;
+        }
         for s in self.sessions.all() {
             s.standalone().push(msg.clone());
         }
         self.broadcast(Change::ListChanged(kind.to_string()));
+    }
+}
+
+/// Runs a task on the current runtime, if any (notifications raised outside one are dropped
+/// with a warning rather than panicking).
+fn spawn(f: impl Future<Output = ()> + Send + 'static) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) => {
+            h.spawn(f);
+        }
+        Err(_) => tracing::warn!("no async runtime: a shared notification was dropped"),
+    }
+}
+
+/// Appends one message to the standalone stream of each `(session, stream)`; the bus brings
+/// it to whichever instance holds the session's GET stream.
+async fn append_all(b: &dyn Backplane, targets: Vec<(String, String)>, msg: bytes::Bytes) {
+    for (session, stream) in targets {
+        if let Err(e) = b.append_event(&session, &stream, &msg).await {
+            tracing::warn!(error = %e, "notification not stored");
+            return;
+        }
+    }
+}
+
+impl Server {
+    /// Publishes on the shared bus in the background (no-op without a shared store).
+    pub(crate) fn spawn_publish(&self, message: BusMessage) {
+        if let Some(b) = &self.backplane {
+            let b = b.clone();
+            spawn(async move {
+                if let Err(e) = b.publish(message).await {
+                    tracing::warn!(error = %e, "bus message not published");
+                }
+            });
+        }
+    }
+
+    /// The store shared with other instances, if any.
+    pub fn backplane(&self) -> Option<&Arc<dyn Backplane>> {
+        self.backplane.as_ref()
+    }
+
+    /// Applies one bus message to this instance's replicas.
+    pub(crate) fn on_bus(&self, message: BusMessage) {
+        match message {
+            BusMessage::Event {
+                session,
+                stream,
+                seq,
+                data,
+            } => {
+                if let Some(s) = self.sessions.peek(&session)
+                    && let Some(st) = s.stream(&stream)
+                {
+                    st.merge(seq, data);
+                }
+            }
+            BusMessage::Finished { session, stream } => {
+                if let Some(s) = self.sessions.peek(&session)
+                    && let Some(st) = s.stream(&stream)
+                {
+                    st.finish();
+                }
+            }
+            BusMessage::Answer {
+                session,
+                id,
+                answer,
+            } => {
+                if let Some(s) = self.sessions.peek(&session) {
+                    s.resolve_request(&id, answer);
+                }
+            }
+            BusMessage::Cancel { session, id } => {
+                if let Some(s) = self.sessions.peek(&session) {
+                    s.cancel_request(&id);
+                }
+            }
+            BusMessage::Deleted { session } => {
+                self.sessions.remove(&session);
+            }
+            BusMessage::Connected => {}
+        }
+    }
+
+    /// Catches this instance's live streams up with the shared logs (after the bus was
+    /// down, messages sent meanwhile were not received).
+    pub(crate) async fn resync(&self) {
+        let Some(b) = &self.backplane else { return };
+        for s in self.sessions.all() {
+            for st in s.live_streams() {
+                let after = st.next_seq().saturating_sub(1);
+                match b.read_events(s.id(), st.id(), after).await {
+                    Ok(Some(stored)) => {
+                        for (seq, data) in stored.events {
+                            st.merge(seq, data);
+                        }
+                        if stored.finished {
+                            st.finish();
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(_) => return,
+                }
+            }
+        }
     }
 }
 

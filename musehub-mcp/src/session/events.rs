@@ -105,6 +105,34 @@ impl EventStream {
         seq
     }
 
+    /// Inserts an event numbered elsewhere (the shared log of a multi-instance deployment):
+    /// ignored when that sequence is already kept or was trimmed, placed in order otherwise.
+    /// Returns true when it was added.
+    pub fn merge(&self, seq: u64, data: Bytes) -> bool {
+        let added = {
+            let mut log = self.state.lock();
+            let pos = log.events.partition_point(|e| e.0 < seq);
+            if log.events.get(pos).is_some_and(|e| e.0 == seq) {
+                false
+            } else if log.events.len() >= self.capacity && pos == 0 {
+                // Older than everything kept in a full log.
+                false
+            } else {
+                log.events.insert(pos, (seq, data));
+                while log.events.len() > self.capacity {
+                    log.events.pop_front();
+                }
+                log.next_seq = log.next_seq.max(seq + 1);
+                true
+            }
+        };
+        if added {
+            let next = self.next_seq();
+            self.tick.send_replace(next);
+        }
+        added
+    }
+
     /// Marks the stream complete: readers end after the last event.
     pub fn finish(&self) {
         let next = {
@@ -179,6 +207,24 @@ mod tests {
         assert!(matches!(s.read_after(0), Read::Lost));
         s.finish();
         assert!(matches!(s.read_after(3), Read::Finished));
+    }
+
+    #[test]
+    fn merged_events_keep_order_and_skip_duplicates() {
+        let s = EventStream::new("m".into(), 3);
+        assert!(s.merge(5, Bytes::from_static(b"5")));
+        assert!(s.merge(3, Bytes::from_static(b"3")));
+        assert!(!s.merge(5, Bytes::from_static(b"5")));
+        assert!(s.merge(4, Bytes::from_static(b"4")));
+        assert_eq!(s.next_seq(), 6);
+        match s.read_after(2) {
+            Read::Events(e) => assert_eq!(e.iter().map(|x| x.0).collect::<Vec<_>>(), vec![3, 4, 5]),
+            _ => panic!("expected events"),
+        }
+        // Full, and older than everything kept.
+        assert!(!s.merge(1, Bytes::from_static(b"1")));
+        assert!(s.merge(6, Bytes::from_static(b"6")));
+        assert_eq!(s.first_seq(), 4);
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub struct Session {
     /// The MSign handle that created the session, if signed.
     pub owner: Option<String>,
     created: Instant,
+    created_unix_ms: u64,
+    request_prefix: Arc<str>,
     last_active_ms: AtomicU64,
     initialized: AtomicBool,
     log_level: Mutex<Option<LogLevel>>,
@@ -57,21 +59,44 @@ impl Drop for StreamSlot {
     }
 }
 
+/// What a new [`Session`] is made of.
+struct NewSession {
+    id: Option<String>,
+    standalone: Option<String>,
+    created_unix_ms: Option<u64>,
+    protocol_version: ProtocolVersion,
+    client_capabilities: Value,
+    client_info: Value,
+    owner: Option<String>,
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
 impl Session {
-    fn new(
-        protocol_version: ProtocolVersion,
-        client_capabilities: Value,
-        client_info: Value,
-        owner: Option<String>,
-        replay_events: usize,
-    ) -> Self {
+    fn new(n: NewSession, replay_events: usize, request_prefix: Arc<str>) -> Self {
+        let NewSession {
+            id,
+            standalone,
+            created_unix_ms,
+            protocol_version,
+            client_capabilities,
+            client_info,
+            owner,
+        } = n;
         Self {
-            id: random_id(24).into(),
+            id: id.unwrap_or_else(|| random_id(24)).into(),
             protocol_version,
             client_capabilities: Arc::new(client_capabilities),
             client_info,
             owner,
             created: Instant::now(),
+            created_unix_ms: created_unix_ms.unwrap_or_else(unix_ms),
+            request_prefix,
             last_active_ms: AtomicU64::new(0),
             initialized: AtomicBool::new(false),
             log_level: Mutex::new(None),
@@ -80,7 +105,10 @@ impl Session {
             next_request: AtomicU64::new(1),
             running: Mutex::new(HashMap::new()),
             streams: Mutex::new(HashMap::new()),
-            standalone: Arc::new(EventStream::new(random_id(6), replay_events)),
+            standalone: Arc::new(EventStream::new(
+                standalone.unwrap_or_else(|| random_id(6)),
+                replay_events,
+            )),
             closed: CancellationToken::new(),
             replay_events,
             open_streams: AtomicU64::new(0),
@@ -90,6 +118,19 @@ impl Session {
     /// The session id sent in `Mcp-Session-Id`.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// What every instance must know about this session (multi-instance deployments).
+    pub fn to_record(&self) -> crate::shared::SessionRecord {
+        crate::shared::SessionRecord {
+            id: self.id.to_string(),
+            protocol_version: self.protocol_version.as_str().to_string(),
+            client_capabilities: (*self.client_capabilities).clone(),
+            client_info: self.client_info.clone(),
+            owner: self.owner.clone(),
+            standalone: self.standalone.id().to_string(),
+            created_ms: self.created_unix_ms,
+        }
     }
 
     /// Records activity, postponing idle expiry.
@@ -144,7 +185,7 @@ impl Session {
             return None;
         }
         let n = self.next_request.fetch_add(1, Ordering::Relaxed);
-        let id = format!("srv-{n}");
+        let id = format!("{}{n}", self.request_prefix);
         let (tx, rx) = oneshot::channel();
         pending.insert(id.clone(), tx);
         Some((Value::String(id), rx))
@@ -220,12 +261,41 @@ impl Session {
         stream
     }
 
+    /// The local copy of a stream another instance writes (multi-instance deployments): the
+    /// existing one, or a new empty one with that id.
+    pub fn adopt_stream(&self, id: &str) -> Arc<EventStream> {
+        if let Some(s) = self.stream(id) {
+            return s;
+        }
+        let mut streams = self.streams.lock();
+        if streams.len() >= 64 {
+            streams.retain(|_, s| !s.is_finished());
+        }
+        streams
+            .entry(id.to_string())
+            .or_insert_with(|| Arc::new(EventStream::new(id.to_string(), self.replay_events)))
+            .clone()
+    }
+
     /// A stream by id, for `Last-Event-ID` resumption (including the standalone stream).
     pub fn stream(&self, id: &str) -> Option<Arc<EventStream>> {
         if self.standalone.id() == id {
             return Some(self.standalone.clone());
         }
         self.streams.lock().get(id).cloned()
+    }
+
+    /// The standalone stream and every unfinished stream.
+    pub fn live_streams(&self) -> Vec<Arc<EventStream>> {
+        let mut out = vec![self.standalone.clone()];
+        out.extend(
+            self.streams
+                .lock()
+                .values()
+                .filter(|s| !s.is_finished())
+                .cloned(),
+        );
+        out
     }
 
     /// The standalone (GET) stream for messages unrelated to a request.
@@ -253,12 +323,28 @@ impl Session {
 #[error("the server has reached its session capacity ({0})")]
 pub struct AtCapacity(pub usize);
 
-/// All live sessions of this process.
+/// Why a session stored elsewhere could not be replicated here.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdoptError {
+    /// This instance is full.
+    #[error(transparent)]
+    AtCapacity(#[from] AtCapacity),
+    /// The record names a revision this version does not speak.
+    #[error("the stored session uses unknown protocol revision `{0}`")]
+    Version(String),
+}
+
+/// All live sessions of this process (with a shared store: the replicas of the sessions
+/// this instance serves).
 pub struct SessionStore {
     sessions: RwLock<HashMap<Arc<str>, Arc<Session>>>,
     capacity: usize,
     idle_timeout: Duration,
     replay_events: usize,
+    // With a shared store, idle expiry is the store's (a session busy on another instance is
+    // idle here), so local lookups never expire a replica.
+    local_expiry: bool,
+    request_prefix: Arc<str>,
 }
 
 impl SessionStore {
@@ -269,7 +355,69 @@ impl SessionStore {
             capacity,
             idle_timeout,
             replay_events,
+            local_expiry: true,
+            request_prefix: "srv-".into(),
         }
+    }
+
+    /// An empty store of replicas for an instance sharing its sessions through a
+    /// [`crate::shared::Backplane`]: server-to-client request ids carry the instance id
+    /// (`srv-<instance>-<n>`) so an answer routed through another instance finds its way
+    /// back, and idle expiry is left to the shared store.
+    pub fn shared(
+        capacity: usize,
+        idle_timeout: Duration,
+        replay_events: usize,
+        instance: &str,
+    ) -> Self {
+        Self {
+            local_expiry: false,
+            request_prefix: format!("srv-{instance}-").into(),
+            ..Self::new(capacity, idle_timeout, replay_events)
+        }
+    }
+
+    /// The local replica of a session stored elsewhere: the existing one, or a new one built
+    /// from the record.
+    pub fn adopt(&self, record: &crate::shared::SessionRecord) -> Result<Arc<Session>, AdoptError> {
+        let version = record
+            .protocol_version
+            .parse::<ProtocolVersion>()
+            .map_err(|_| AdoptError::Version(record.protocol_version.clone()))?;
+        let mut map = self.sessions.write();
+        if let Some(s) = map.get(record.id.as_str()) {
+            return Ok(s.clone());
+        }
+        if map.len() >= self.capacity {
+            return Err(AdoptError::AtCapacity(AtCapacity(self.capacity)));
+        }
+        let s = Arc::new(Session::new(
+            NewSession {
+                id: Some(record.id.clone()),
+                standalone: Some(record.standalone.clone()),
+                created_unix_ms: Some(record.created_ms),
+                protocol_version: version,
+                client_capabilities: record.client_capabilities.clone(),
+                client_info: record.client_info.clone(),
+                owner: record.owner.clone(),
+            },
+            self.replay_events,
+            self.request_prefix.clone(),
+        ));
+        s.touch();
+        map.insert(s.id.clone(), s.clone());
+        Ok(s)
+    }
+
+    /// Sessions unused here for longer than the idle timeout (with a shared store, the
+    /// sweeper asks the store whether they still exist).
+    pub fn idle(&self) -> Vec<Arc<Session>> {
+        self.sessions
+            .read()
+            .values()
+            .filter(|s| s.idle_for() > self.idle_timeout)
+            .cloned()
+            .collect()
     }
 
     /// Creates a session for a successful `initialize`.
@@ -285,21 +433,32 @@ impl SessionStore {
             return Err(AtCapacity(self.capacity));
         }
         let s = Arc::new(Session::new(
-            protocol_version,
-            client_capabilities,
-            client_info,
-            owner,
+            NewSession {
+                id: None,
+                standalone: None,
+                created_unix_ms: None,
+                protocol_version,
+                client_capabilities,
+                client_info,
+                owner,
+            },
             self.replay_events,
+            self.request_prefix.clone(),
         ));
         s.touch();
         map.insert(s.id.clone(), s.clone());
         Ok(s)
     }
 
+    /// A session by id as held here, without expiry checks (for bus messages).
+    pub fn peek(&self, id: &str) -> Option<Arc<Session>> {
+        self.sessions.read().get(id).cloned()
+    }
+
     /// A live session by id (expired ones are gone).
     pub fn get(&self, id: &str) -> Option<Arc<Session>> {
         let s = self.sessions.read().get(id).cloned()?;
-        if s.idle_for() > self.idle_timeout {
+        if self.local_expiry && s.idle_for() > self.idle_timeout {
             self.remove(id);
             return None;
         }
@@ -335,6 +494,9 @@ impl SessionStore {
 
     /// Ends every session idle past the timeout; returns how many.
     pub fn sweep(&self) -> usize {
+        if !self.local_expiry {
+            return 0;
+        }
         let expired: Vec<Arc<str>> = self
             .sessions
             .read()

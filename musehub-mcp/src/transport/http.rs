@@ -83,12 +83,58 @@ fn spawn_sweeper(server: &Arc<Server>) {
         loop {
             tick.tick().await;
             let Some(server) = weak.upgrade() else { break };
-            let n = server.sessions.sweep();
+            let mut n = server.sessions.sweep();
+            // With a shared store, a replica idle here may be busy elsewhere: only the
+            // store's expiry (or deletion) ends it.
+            if let Some(b) = server.backplane.clone() {
+                for s in server.sessions.idle() {
+                    if let Ok(false) = b.session_exists(s.id()).await {
+                        server.sessions.remove(s.id());
+                        n += 1;
+                    }
+                }
+            }
             if n > 0 {
                 tracing::debug!(expired = n, "idle sessions ended");
             }
         }
     });
+    if let Some(b) = server.backplane.clone() {
+        spawn_bus(handle, b, Arc::downgrade(server));
+    }
+}
+
+/// Follows the shared bus: events for streams read here, answers for requests awaited here,
+/// deletions. Ends when the server is dropped.
+fn spawn_bus(
+    handle: tokio::runtime::Handle,
+    backplane: Arc<dyn crate::shared::Backplane>,
+    weak: Weak<Server>,
+) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    handle.spawn(backplane.listen(tx));
+    handle.spawn(async move {
+        while let Some(msg) = rx.recv().await {
+            let Some(server) = weak.upgrade() else { break };
+            if msg == crate::shared::BusMessage::Connected {
+                server.resync().await;
+            } else {
+                server.on_bus(msg);
+            }
+        }
+    });
+}
+
+/// 503 for a request that needs the shared store while it is unavailable: the client retries.
+fn shared_unavailable(e: &crate::shared::SharedError) -> Response {
+    tracing::warn!(error = %e, "shared store unavailable");
+    let mut r = transport_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &format!("Service Unavailable: {e}; retry shortly"),
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    r
 }
 
 /// A JSON-RPC error response with an HTTP status.
@@ -256,8 +302,8 @@ async fn mcp(State(server): State<Arc<Server>>, req: Request) -> Response {
         .unwrap_or_default();
     match parts.method {
         Method::POST => post(server, parts.headers, body, caller, ip).await,
-        Method::GET => get(server, &parts.headers, &caller),
-        Method::DELETE => delete(server, &parts.headers, &caller),
+        Method::GET => get(server, &parts.headers, &caller).await,
+        Method::DELETE => delete(server, &parts.headers, &caller).await,
         _ => {
             let mut r = transport_error(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -375,8 +421,12 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// Session binding: a session created by a signed `initialize` belongs to that handle. A
 /// request signed by another handle is 403; with `owner_only` (GET and DELETE) an unsigned
 /// request is 401 too, so nobody but the owner can read its stream or end it.
+///
+/// With a shared store, the session may have been created on another instance (it is then
+/// replicated here from its record) or deleted there (404 here too); every use refreshes its
+/// expiry in the store. The store unavailable is 503.
 #[allow(clippy::result_large_err)]
-fn session_of(
+async fn session_of(
     server: &Server,
     headers: &HeaderMap,
     caller: &Caller,
@@ -388,7 +438,33 @@ fn session_of(
             "Bad Request: Mcp-Session-Id header is required",
         ));
     };
-    match server.sessions.get(id) {
+    let found = match &server.backplane {
+        None => server.sessions.get(id),
+        Some(b) => match server.sessions.get(id) {
+            Some(s) => match b.touch_session(id).await {
+                Ok(true) => Some(s),
+                Ok(false) => {
+                    server.sessions.remove(id);
+                    None
+                }
+                Err(e) => return Err(shared_unavailable(&e)),
+            },
+            None => match b.load_session(id).await {
+                Ok(Some(record)) => match server.sessions.adopt(&record) {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        return Err(transport_error(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            &format!("Service Unavailable: {e}; retry later"),
+                        ));
+                    }
+                },
+                Ok(None) => None,
+                Err(e) => return Err(shared_unavailable(&e)),
+            },
+        },
+    };
+    match found {
         Some(s) => {
             if let Some(owner) = &s.owner {
                 match caller.handle() {
@@ -501,9 +577,9 @@ async fn post(
     if let Message::Request(req) = &message
         && req.method == "initialize"
     {
-        return initialize(&server, req, &caller);
+        return initialize(&server, req, &caller).await;
     }
-    let session = match session_of(&server, &headers, &caller, false) {
+    let session = match session_of(&server, &headers, &caller, false).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -519,15 +595,27 @@ async fn post(
             StatusCode::ACCEPTED.into_response()
         }
         Message::Response { id, outcome } => {
-            if !session.resolve_request(&id, outcome) {
-                tracing::debug!(id = %id, "response to no pending request ignored");
+            if !session.resolve_request(&id, outcome.clone()) {
+                if let Some(b) = &server.backplane {
+                    // The call waiting for it may run on another instance (issue 8).
+                    let msg = crate::shared::BusMessage::Answer {
+                        session: session.id().to_string(),
+                        id,
+                        answer: outcome,
+                    };
+                    if let Err(e) = b.publish(msg).await {
+                        return shared_unavailable(&e);
+                    }
+                } else {
+                    tracing::debug!(id = %id, "response to no pending request ignored");
+                }
             }
             StatusCode::ACCEPTED.into_response()
         }
     }
 }
 
-fn initialize(server: &Arc<Server>, req: &RpcRequest, caller: &Caller) -> Response {
+async fn initialize(server: &Arc<Server>, req: &RpcRequest, caller: &Caller) -> Response {
     let (version, result) = match server.negotiate(req.params.as_ref()) {
         Ok(x) => x,
         Err(e) => return rpc_error(StatusCode::BAD_REQUEST, Some(&req.id), e),
@@ -554,6 +642,12 @@ fn initialize(server: &Arc<Server>, req: &RpcRequest, caller: &Caller) -> Respon
             return r;
         }
     };
+    if let Some(b) = &server.backplane
+        && let Err(e) = b.create_session(&session.to_record()).await
+    {
+        server.sessions.remove(session.id());
+        return shared_unavailable(&e);
+    }
     tracing::debug!(session = %session.id(), version = %version, "session created");
     let body = encode_response(&req.id, &Ok(result.into()));
     let mut r = (
@@ -629,7 +723,33 @@ async fn request(
     let primed = session.protocol_version.has_sse_priming();
     let reader = stream.claim_reader();
     let pump_stream = stream.clone();
+    let shared = server.backplane.clone();
+    let session_id = session.id().to_string();
     tokio::spawn(async move {
+        // With a shared store every event is logged there first (numbered by it), so a client
+        // may resume this stream on any instance.
+        let push = |b: Bytes| {
+            let (shared, stream, session_id) = (&shared, &pump_stream, &session_id);
+            async move {
+                match shared {
+                    Some(store) => match store.append_event(session_id, stream.id(), &b).await {
+                        Ok(Some(seq)) => {
+                            stream.merge(seq, b);
+                        }
+                        Ok(None) => {
+                            stream.push(b);
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "event kept on this instance only");
+                            stream.push(b);
+                        }
+                    },
+                    None => {
+                        stream.push(b);
+                    }
+                }
+            }
+        };
         let mut next = Some(first);
         loop {
             let msg = match next.take() {
@@ -640,11 +760,9 @@ async fn request(
                 },
             };
             match msg {
-                Outgoing::Message(b) => {
-                    pump_stream.push(b);
-                }
+                Outgoing::Message(b) => push(b).await,
                 Outgoing::Final(b) => {
-                    pump_stream.push(b);
+                    push(b).await;
                     break;
                 }
                 // Only a client that got a priming event id can come back for the rest.
@@ -653,6 +771,11 @@ async fn request(
             }
         }
         pump_stream.finish();
+        if let Some(store) = &shared
+            && let Err(e) = store.finish_stream(&session_id, pump_stream.id()).await
+        {
+            tracing::warn!(error = %e, "stream end not shared");
+        }
     });
     sse_response(&server, &session, stream, 0, reader, primed, None)
 }
@@ -670,7 +793,7 @@ async fn post_batch(
             McpError::invalid_request("an empty batch is not a valid request"),
         );
     }
-    let session = match session_of(&server, headers, &caller, false) {
+    let session = match session_of(&server, headers, &caller, false).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -739,7 +862,7 @@ async fn post_batch(
         .into_response()
 }
 
-fn get(server: Arc<Server>, headers: &HeaderMap, caller: &Caller) -> Response {
+async fn get(server: Arc<Server>, headers: &HeaderMap, caller: &Caller) -> Response {
     if super::http_modern::header_is_modern(headers) {
         return super::http_modern::method_not_allowed();
     }
@@ -752,7 +875,7 @@ fn get(server: Arc<Server>, headers: &HeaderMap, caller: &Caller) -> Response {
             .insert(header::ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
         return r;
     }
-    let session = match session_of(&server, headers, caller, true) {
+    let session = match session_of(&server, headers, caller, true).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -771,7 +894,26 @@ fn get(server: Arc<Server>, headers: &HeaderMap, caller: &Caller) -> Response {
                     "Bad Request: malformed Last-Event-ID",
                 );
             };
-            let Some(stream) = session.stream(stream_id) else {
+            let stream = match &server.backplane {
+                None => session.stream(stream_id),
+                Some(b) => match b.read_events(session.id(), stream_id, seq).await {
+                    // The stream may have been written on another instance: follow a local
+                    // copy, filled from the shared log and kept current by the bus.
+                    Ok(Some(stored)) => {
+                        let stream = session.adopt_stream(stream_id);
+                        for (s, data) in stored.events {
+                            stream.merge(s, data);
+                        }
+                        if stored.finished {
+                            stream.finish();
+                        }
+                        Some(stream)
+                    }
+                    Ok(None) => session.stream(stream_id),
+                    Err(e) => return shared_unavailable(&e),
+                },
+            };
+            let Some(stream) = stream else {
                 return transport_error(
                     StatusCode::BAD_REQUEST,
                     "Bad Request: Last-Event-ID names no stream of this session",
@@ -789,14 +931,19 @@ fn get(server: Arc<Server>, headers: &HeaderMap, caller: &Caller) -> Response {
     }
 }
 
-fn delete(server: Arc<Server>, headers: &HeaderMap, caller: &Caller) -> Response {
+async fn delete(server: Arc<Server>, headers: &HeaderMap, caller: &Caller) -> Response {
     if super::http_modern::header_is_modern(headers) {
         return super::http_modern::method_not_allowed();
     }
-    let session = match session_of(&server, headers, caller, true) {
+    let session = match session_of(&server, headers, caller, true).await {
         Ok(s) => s,
         Err(r) => return r,
     };
+    if let Some(b) = &server.backplane
+        && let Err(e) = b.delete_session(session.id()).await
+    {
+        return shared_unavailable(&e);
+    }
     server.sessions.remove(session.id());
     tracing::debug!(session = %session.id(), "session deleted by client");
     StatusCode::OK.into_response()
