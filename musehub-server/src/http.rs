@@ -152,7 +152,10 @@ async fn log_requests(max_body: usize, req: Request, next: Next) -> Response {
         }
         _ => (req, RpcSummary::default()),
     };
-    let response = next.run(req).await;
+    // Everything logged while serving the request (in any task the framework spawns for it)
+    // carries its id.
+    let span = tracing::info_span!("http", request_id = %request_id);
+    let response = tracing::Instrument::instrument(next.run(req), span).await;
     tracing::info!(
         request_id = %request_id,
         session_id = %session,

@@ -533,6 +533,7 @@ impl Server {
         env: CallEnv,
     ) -> Result<ResultBody, McpError> {
         let name = string_param(&params, "name")?.to_string();
+        let rpc_id = crate::util::truncate(&id.to_string(), 64).to_string();
         let Some(entry) = self.registry.tool(&name) else {
             return Err(McpError::invalid_params(format!(
                 "Unknown tool: {}",
@@ -578,7 +579,7 @@ impl Server {
         match outcome {
             Ok(result) => Ok(to_result(result, entry.wraps_output)),
             Err(panic) => {
-                tracing::error!(tool = %name, panic = %panic_message(&panic), "tool panicked");
+                tracing::error!(tool = %name, rpc_id = %rpc_id, panic = %panic_message(&panic), "tool panicked");
                 Err(McpError::internal(format!(
                     "tool `{name}` failed unexpectedly"
                 )))

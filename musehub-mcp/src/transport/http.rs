@@ -691,14 +691,20 @@ async fn request(
     let task_session = session.clone();
     let task_server = server.clone();
     let final_tx = tx.clone();
-    tokio::spawn(async move {
+    // The call runs in its own task, inside the request's span, so its log lines (a panic,
+    // say) carry whatever the server put there (a request id).
+    let call = async move {
         let call_env = env(&task_session, caller, Some(tx), cancel);
         let outcome = task_server.handle_request(req, call_env).await;
         task_session.finish_request(&id);
         let _ = final_tx
             .send(Outgoing::Final(encode_response(&id, &outcome)))
             .await;
-    });
+    };
+    tokio::spawn(tracing::Instrument::instrument(
+        call,
+        tracing::Span::current(),
+    ));
 
     let first = match rx.recv().await {
         Some(Outgoing::Final(bytes)) => {

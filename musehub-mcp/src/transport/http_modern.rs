@@ -193,7 +193,7 @@ pub async fn post(
     // The call task records the HTTP status its outcome deserves before sending it.
     let status = Arc::new(AtomicU16::new(200));
     let task_status = status.clone();
-    tokio::spawn(async move {
+    let call = async move {
         let outcome = task_server.handle_modern(req, env).await;
         if let Err(e) = &outcome {
             task_status.store(status_of(e).as_u16(), Ordering::Release);
@@ -201,7 +201,11 @@ pub async fn post(
         let _ = tx
             .send(Outgoing::Final(encode_response(&id, &outcome)))
             .await;
-    });
+    };
+    tokio::spawn(tracing::Instrument::instrument(
+        call,
+        tracing::Span::current(),
+    ));
     // Closing the response cancels the call (streamable-http.mdx, "Cancellation"): the guard
     // lives as long as this handler and then the response body.
     let guard = cancel.drop_guard();
