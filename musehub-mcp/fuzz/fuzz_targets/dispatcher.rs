@@ -134,12 +134,8 @@ fuzz_target!(|data: &[u8]| {
     f.rt.block_on(async move {
         match classify(value, server.config().max_id_bytes) {
             Ok(Message::Request(req)) if req.method != "initialize" => {
-                let env = CallEnv::handshake(
-                    None,
-                    caller(selector),
-                    None,
-                    CancellationToken::new(),
-                );
+                let env =
+                    CallEnv::handshake(None, caller(selector), None, CancellationToken::new());
                 let run = server.handle_request(req, env);
                 // A tool that waited forever would be a hang, not a crash: bound it.
                 match tokio::time::timeout(std::time::Duration::from_secs(5), run).await {
@@ -148,7 +144,8 @@ fuzz_target!(|data: &[u8]| {
                         serde_json::to_vec(&v).expect("results serialise");
                     }
                     Ok(Ok(ResultBody::Raw(b))) => {
-                        let v: Value = serde_json::from_slice(&b[..]).expect("raw results are JSON");
+                        let v: Value =
+                            serde_json::from_slice(&b[..]).expect("raw results are JSON");
                         assert!(v.is_object());
                     }
                     Ok(Err(e)) => {
