@@ -160,8 +160,11 @@ impl Default for ServerConfig {
 }
 
 impl ServerConfig {
-    /// Adds origins from `MUSEHUB_ALLOWED_ORIGINS` and hosts from `MUSEHUB_ALLOWED_HOSTS`
-    /// (comma-separated), and takes `MUSEHUB_STATE_KEY` and `MUSEHUB_REDIS_URL`, when set.
+    /// Reads overrides from the environment: adds origins from `MUSEHUB_ALLOWED_ORIGINS` and
+    /// hosts from `MUSEHUB_ALLOWED_HOSTS` (comma-separated), and takes
+    /// `MUSEHUB_SESSION_IDLE_SECS`, `MUSEHUB_SESSION_SWEEP_SECS`, `MUSEHUB_MAX_SESSIONS`,
+    /// `MUSEHUB_MAX_BODY_BYTES`, `MUSEHUB_SHUTDOWN_GRACE_SECS`, `MUSEHUB_STATE_KEY` and
+    /// `MUSEHUB_REDIS_URL` when set; unparsable numbers are ignored.
     pub fn with_env(mut self) -> Self {
         if let Ok(v) = std::env::var("MUSEHUB_ALLOWED_ORIGINS") {
             self.allowed_origins.extend(
@@ -170,6 +173,32 @@ impl ServerConfig {
                     .filter(|s| !s.is_empty())
                     .map(String::from),
             );
+        }
+        let secs = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .and_then(|v| Duration::try_from_secs_f64(v).ok())
+        };
+        let count = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+        };
+        if let Some(d) = secs("MUSEHUB_SESSION_IDLE_SECS") {
+            self.session_idle_timeout = d;
+        }
+        if let Some(d) = secs("MUSEHUB_SESSION_SWEEP_SECS") {
+            self.session_sweep_interval = d;
+        }
+        if let Some(n) = count("MUSEHUB_MAX_SESSIONS") {
+            self.max_sessions = n;
+        }
+        if let Some(n) = count("MUSEHUB_MAX_BODY_BYTES") {
+            self.max_body_bytes = n;
+        }
+        if let Some(d) = secs("MUSEHUB_SHUTDOWN_GRACE_SECS") {
+            self.shutdown_grace = d;
         }
         if let Ok(v) = std::env::var("MUSEHUB_STATE_KEY") {
             self.state_key = Some(v);

@@ -53,6 +53,13 @@ impl UriTemplate {
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 return Err(TemplateError(source.into()));
             }
+            // A repeated name could match two different values (fuzzing found it): refuse it.
+            if parts
+                .iter()
+                .any(|p| matches!(p, Part::Var(v) | Part::Reserved(v) if v == name))
+            {
+                return Err(TemplateError(source.into()));
+            }
             if matches!(parts.last(), Some(Part::Var(_) | Part::Reserved(_))) {
                 // Two adjacent variables cannot be told apart when matching.
                 return Err(TemplateError(source.into()));
@@ -285,6 +292,7 @@ mod tests {
     fn rejects_bad_templates() {
         assert!(UriTemplate::parse("x://{a}{b}").is_err());
         assert!(UriTemplate::parse("x://{#a}").is_err());
+        assert!(UriTemplate::parse("x://{a}/b/{+a}").is_err());
         assert!(UriTemplate::parse("x://a}").is_err());
     }
 }

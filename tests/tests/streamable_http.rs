@@ -1074,3 +1074,34 @@ async fn idle_streams_get_heartbeat_comments() {
         "not before the interval"
     );
 }
+
+#[tokio::test]
+async fn shutdown_releases_get_streams_at_once() {
+    let mut s = start(ServerConfig::default()).await;
+    let id = initialize(&s, "2025-11-25", json!({})).await;
+    let r = client()
+        .get(&s.url)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &id)
+        .send()
+        .await
+        .unwrap();
+    let mut body = r.bytes_stream();
+    let _priming = body.next().await;
+    let started = std::time::Instant::now();
+    s.shutdown();
+    // The stream ends well before the 10 s grace period.
+    let ended = tokio::time::timeout(Duration::from_secs(3), async {
+        while let Some(chunk) = body.next().await {
+            if chunk.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the GET stream was held for the grace period"
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
+}

@@ -99,6 +99,11 @@ pub async fn serve_router(
     // their GET streams and pending requests) end after the grace period, so calls in flight
     // can still use them.
     server.shutdown.cancel();
+    // GET streams carry no call either: end their connections now (the sessions stay, so a
+    // client can resume elsewhere with Last-Event-ID) instead of holding the shutdown.
+    for session in server.sessions.all() {
+        session.standalone().disconnect_readers();
+    }
     let closer = server.clone();
     tokio::spawn(async move {
         tokio::time::sleep(grace).await;
