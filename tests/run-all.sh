@@ -61,15 +61,15 @@ pg_stop
 trap - EXIT
 
 # --- reliability: fuzzing, soak, fault injection (issue 10) ----------------------------------
-# Fuzz every target for 30 s (cargo-fuzz installed on first use; ASan on stable Rust through
+# Fuzz every target for 60 s (cargo-fuzz installed on first use; ASan on stable Rust through
 # RUSTC_BOOTSTRAP=1), a 60 s soak of the musehub-server binary (figures into
 # docs/reliability.md), and the fault-injection tests (the file-system ones mount a loop ext4
 # image and a tmpfs: root only, they skip with a message otherwise).
 # Measured on the 2-core machine: installing cargo-fuzz ~1 min, the instrumented build ~10 min
 # cold (~2 min when only musehub-mcp changed), 5 x FUZZ_SECONDS of fuzzing; the soak ~1.5 min
-# plus its build; the fault tests ~15 s. 30 s per target keeps a warm fuzz step near 4.5 min.
-echo "== reliability: fuzzing (musehub-mcp/fuzz/run.sh, FUZZ_SECONDS=30 per target)"
-FUZZ_SECONDS="${FUZZ_SECONDS:-30}" musehub-mcp/fuzz/run.sh
+# plus its build; the fault tests ~15 s. A full rehearsal of .ci/run took 16 min warm.
+echo "== reliability: fuzzing (musehub-mcp/fuzz/run.sh, FUZZ_SECONDS=60 per target)"
+FUZZ_SECONDS="${FUZZ_SECONDS:-60}" musehub-mcp/fuzz/run.sh
 echo "== reliability: soak (tests/soak/run.sh, SOAK_SECONDS=60)"
 SOAK_SECONDS="${SOAK_SECONDS:-60}" tests/soak/run.sh
 echo "== reliability: fault injection (cargo test -p musehub-server --test faults)"

@@ -57,6 +57,10 @@ pub struct ServerConfig {
     /// Deepest JSON nesting accepted in a message; deeper is refused before parsing.
     /// Default 64.
     pub max_json_depth: usize,
+    /// Longest a tool call may run; past it the call is stopped and answered with an
+    /// `isError` result (code `timeout`). Default 10 minutes.
+    #[serde(with = "secs")]
+    pub call_timeout: Duration,
     /// A client must send its complete request headers within this time, or the connection
     /// is closed (Slowloris protection). Default 10 s.
     #[serde(with = "secs")]
@@ -145,6 +149,7 @@ impl Default for ServerConfig {
             max_pending_requests_per_session: 16,
             max_json_depth: 64,
             max_id_bytes: 256,
+            call_timeout: Duration::from_secs(600),
             header_read_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
             cache: CacheConfig::default(),

@@ -84,7 +84,15 @@ fn one(v: &Value) -> (String, String) {
 /// Summarises a request body for the log (never fails: a body that is not JSON-RPC gives
 /// empty fields). Method and tool names are cut to 100 characters.
 pub fn summarize(body: &[u8]) -> RpcSummary {
-    let clip = |s: String| s.chars().take(100).collect::<String>();
+    // Client-controlled text reaches the log clipped and with control characters escaped, so
+    // a newline in a tool name cannot forge a log line.
+    let clip = |s: String| {
+        s.chars()
+            .take(100)
+            .collect::<String>()
+            .escape_debug()
+            .to_string()
+    };
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Array(items)) => {
             let tools: Vec<String> = items

@@ -226,3 +226,22 @@ async fn slow_headers_are_cut_off() {
     let sid = init(&s, json!({})).await;
     assert_eq!(post(&s, Some(&sid), ping(1)).await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_call_past_its_timeout_is_stopped() {
+    let s = start(ServerConfig {
+        call_timeout: Duration::from_millis(200),
+        ..Default::default()
+    })
+    .await;
+    let sid = init(&s, json!({})).await;
+    let started = std::time::Instant::now();
+    let v = json_of(post(&s, Some(&sid), sleepy(1, 5_000)).await).await;
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(v["result"]["isError"], true);
+    assert_eq!(
+        v["result"]["structuredContent"]["error"],
+        json!({"code": "timeout", "message": "tool `sleepy` did not finish within 0.2 s and was stopped"})
+    );
+    assert_eq!(post(&s, Some(&sid), ping(2)).await.status(), StatusCode::OK);
+}

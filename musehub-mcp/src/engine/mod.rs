@@ -571,10 +571,19 @@ impl Server {
         }
         let fut = AssertUnwindSafe((entry.def.handler)(ctx, arguments)).catch_unwind();
         // Cancellation wins a tie: a cancelled request gets no ordinary answer.
+        let limit = self.config.call_timeout;
         let outcome = tokio::select! {
             biased;
             _ = cancel.cancelled() => return Err(McpError::new(REQUEST_CANCELLED, "Request cancelled")),
             r = fut => r,
+            _ = tokio::time::sleep(limit) => {
+                tracing::warn!(tool = %name, rpc_id = %rpc_id, "tool call stopped at the call timeout");
+                let e = crate::ToolError::new(
+                    "timeout",
+                    format!("tool `{name}` did not finish within {} s and was stopped", limit.as_secs_f64()),
+                );
+                return Ok(to_result(e.into_result(), false));
+            }
         };
         match outcome {
             Ok(result) => Ok(to_result(result, entry.wraps_output)),
