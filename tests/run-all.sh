@@ -60,6 +60,18 @@ MUSEHUB_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/musehub_test" 
 pg_stop
 trap - EXIT
 
+# --- Benchmarks: smoke run of the side-by-side bench (issue 9) --------------------------------
+# `--quick` runs every measurement briefly (musehub, rmcp in two configurations, the axum floor)
+# and must produce the report; its numbers are not compared. The full run is in BENCHMARKS.md.
+echo "== bench --quick (musehub vs rmcp vs the floor, smoke mode)"
+bench_out="$root/target/bench/BENCHMARKS.quick.md"
+rm -f "$bench_out"
+cargo run --release -p musehub-bench --features bench --bin bench -- all --quick --out "$bench_out"
+if ! grep -qE '^\| [0-9]+ \| musehub \| [0-9]' "$bench_out"; then
+  echo "bench --quick did not produce the results table ($bench_out)"
+  exit 1
+fi
+
 # --- reliability: fuzzing, soak, fault injection (issue 10) ----------------------------------
 # Fuzz every target for 60 s (cargo-fuzz installed on first use; ASan on stable Rust through
 # RUSTC_BOOTSTRAP=1), a 60 s soak of the musehub-server binary (figures into
