@@ -326,11 +326,7 @@ pub async fn repo_branches(
 ) -> Result<Json<BranchList>, ToolError> {
     let r = repo(&db, &caller, &owner, &slug).await?;
     let branches = model::branches(&db, &r.repo_id).await?;
-    Ok(Json(BranchList {
-        repo_id: r.repo_id,
-        branch_count: branches.len() as i64,
-        branches,
-    }))
+    Ok(Json(BranchList::new(r.repo_id, branches)))
 }
 
 /// The 20 newest commits of a repository.
@@ -447,11 +443,7 @@ pub async fn repo_issues(
 ) -> Result<Json<IssueList>, ToolError> {
     let r = repo(&db, &caller, &owner, &slug).await?;
     let issues = read::list_issues(&db, &r.repo_id, IssueStateFilter::Open, None).await?;
-    Ok(Json(IssueList {
-        repo_id: r.repo_id,
-        total: issues.len() as i64,
-        issues,
-    }))
+    Ok(Json(IssueList::new(r.repo_id, issues)))
 }
 
 /// One issue with its comments.
@@ -477,11 +469,7 @@ pub async fn repo_pulls(
 ) -> Result<Json<PrList>, ToolError> {
     let r = repo(&db, &caller, &owner, &slug).await?;
     let prs = read::list_prs(&db, &r.repo_id, PrStateFilter::All).await?;
-    Ok(Json(PrList {
-        repo_id: r.repo_id,
-        total: prs.len() as i64,
-        pull_requests: prs,
-    }))
+    Ok(Json(PrList::new(r.repo_id, prs)))
 }
 
 /// One pull request (by number or id) with comments and reviews.
@@ -507,11 +495,7 @@ pub async fn repo_releases(
 ) -> Result<Json<ReleaseList>, ToolError> {
     let r = repo(&db, &caller, &owner, &slug).await?;
     let releases = model::releases(&db, &r.repo_id).await?;
-    Ok(Json(ReleaseList {
-        repo_id: r.repo_id,
-        total: releases.len() as i64,
-        releases,
-    }))
+    Ok(Json(ReleaseList::new(r.repo_id, releases)))
 }
 
 /// One release by tag.

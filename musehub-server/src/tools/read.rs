@@ -145,6 +145,18 @@ pub struct BranchList {
     pub branch_count: i64,
 }
 
+impl BranchList {
+    /// The list for `repo_id`, its count derived from the branches (the tool and the resource
+    /// answer the same shape).
+    pub(crate) fn new(repo_id: String, branches: Vec<BranchView>) -> Self {
+        Self {
+            repo_id,
+            branch_count: branches.len() as i64,
+            branches,
+        }
+    }
+}
+
 /// List the branches of a repository with their head commits.
 #[tool(read_only, title = "List branches", category = "read")]
 pub async fn musehub_list_branches(
@@ -164,11 +176,7 @@ pub async fn musehub_list_branches(
     )
     .await?;
     let branches = model::branches(&db, &repo.repo_id).await?;
-    Ok(Json(BranchList {
-        repo_id: repo.repo_id,
-        branch_count: branches.len() as i64,
-        branches,
-    }))
+    Ok(Json(BranchList::new(repo.repo_id, branches)))
 }
 
 /// A page of commits.
@@ -613,6 +621,17 @@ pub struct IssueList {
     pub total: i64,
 }
 
+impl IssueList {
+    /// The list for `repo_id`, its total derived from the issues.
+    pub(crate) fn new(repo_id: String, issues: Vec<IssueView>) -> Self {
+        Self {
+            repo_id,
+            total: issues.len() as i64,
+            issues,
+        }
+    }
+}
+
 pub(crate) async fn list_issues(
     db: &Db,
     repo_id: &str,
@@ -669,11 +688,7 @@ pub async fn musehub_list_issues(
         label.as_deref(),
     )
     .await?;
-    Ok(Json(IssueList {
-        repo_id: repo.repo_id,
-        total: issues.len() as i64,
-        issues,
-    }))
+    Ok(Json(IssueList::new(repo.repo_id, issues)))
 }
 
 /// An issue with its comments.
@@ -756,6 +771,17 @@ pub struct PrList {
     pub total: i64,
 }
 
+impl PrList {
+    /// The list for `repo_id`, its total derived from the proposals.
+    pub(crate) fn new(repo_id: String, pull_requests: Vec<ProposalView>) -> Self {
+        Self {
+            repo_id,
+            total: pull_requests.len() as i64,
+            pull_requests,
+        }
+    }
+}
+
 pub(crate) async fn list_prs(
     db: &Db,
     repo_id: &str,
@@ -800,11 +826,7 @@ pub async fn musehub_list_prs(
     )
     .await?;
     let prs = list_prs(&db, &repo.repo_id, state.unwrap_or(PrStateFilter::All)).await?;
-    Ok(Json(PrList {
-        repo_id: repo.repo_id,
-        total: prs.len() as i64,
-        pull_requests: prs,
-    }))
+    Ok(Json(PrList::new(repo.repo_id, prs)))
 }
 
 /// A proposal with its comments and reviews.
@@ -882,6 +904,17 @@ pub struct ReleaseList {
     pub total: i64,
 }
 
+impl ReleaseList {
+    /// The list for `repo_id`, its total derived from the releases.
+    pub(crate) fn new(repo_id: String, releases: Vec<ReleaseView>) -> Self {
+        Self {
+            repo_id,
+            total: releases.len() as i64,
+            releases,
+        }
+    }
+}
+
 /// List a repository's releases, newest first.
 #[tool(read_only, title = "List releases", category = "read")]
 pub async fn musehub_list_releases(
@@ -901,11 +934,7 @@ pub async fn musehub_list_releases(
     )
     .await?;
     let releases = model::releases(&db, &repo.repo_id).await?;
-    Ok(Json(ReleaseList {
-        repo_id: repo.repo_id,
-        total: releases.len() as i64,
-        releases,
-    }))
+    Ok(Json(ReleaseList::new(repo.repo_id, releases)))
 }
 
 /// A list of repositories.
