@@ -16,13 +16,24 @@ fn client() -> Client {
 }
 
 async fn post(s: &TestServer, session: Option<&str>, body: Value) -> Response {
-    let mut req = client()
-        .post(&s.url)
-        .header("accept", BOTH)
-        .header("content-type", "application/json")
-        .body(body.to_string());
-    if let Some(id) = session {
-        req = req.header("mcp-session-id", id);
+    match session {
+        Some(id) => post_with(s, &[("mcp-session-id", id)], body.to_string()).await,
+        None => post_with(s, &[], body.to_string()).await,
+    }
+}
+
+/// A POST with the usual Accept and Content-Type plus `extra` headers.
+async fn post_with(s: &TestServer, extra: &[(&str, &str)], body: String) -> Response {
+    let mut headers = vec![("accept", BOTH), ("content-type", "application/json")];
+    headers.extend_from_slice(extra);
+    post_raw(s, &headers, body).await
+}
+
+/// A POST with exactly `headers`, for the checks on Accept and Content-Type themselves.
+async fn post_raw(s: &TestServer, headers: &[(&str, &str)], body: String) -> Response {
+    let mut req = client().post(&s.url).body(body);
+    for (name, value) in headers {
+        req = req.header(*name, *value);
     }
     req.send().await.expect("post")
 }
@@ -136,100 +147,71 @@ async fn header_checks_give_exact_statuses_and_bodies() {
     .await;
     let init = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
 
-    let r = client()
-        .post(&s.url)
-        .header("accept", "application/json")
-        .header("content-type", "application/json")
-        .body(init.to_string())
-        .send()
-        .await
-        .unwrap();
+    let r = post_raw(
+        &s,
+        &[
+            ("accept", "application/json"),
+            ("content-type", "application/json"),
+        ],
+        init.to_string(),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::NOT_ACCEPTABLE);
     assert_eq!(
         json_of(r).await,
         json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32000, "message": "Not Acceptable: the client must accept both application/json and text/event-stream"}})
     );
 
-    let r = client()
-        .post(&s.url)
-        .header("accept", BOTH)
-        .header("content-type", "text/plain")
-        .body(init.to_string())
-        .send()
-        .await
-        .unwrap();
+    let r = post_raw(
+        &s,
+        &[("accept", BOTH), ("content-type", "text/plain")],
+        init.to_string(),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(
         json_of(r).await["error"]["message"],
         "Unsupported Media Type: Content-Type must be application/json"
     );
 
-    let r = client()
-        .post(&s.url)
-        .header("accept", BOTH)
-        .header("content-type", "application/json")
-        .body("x".repeat(2048))
-        .send()
-        .await
-        .unwrap();
+    let r = post_with(&s, &[], "x".repeat(2048)).await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(
         json_of(r).await["error"]["message"],
         "Payload Too Large: the body exceeds 1024 bytes"
     );
 
-    let r = client()
-        .post(&s.url)
-        .header("accept", BOTH)
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
+    let r = post_with(&s, &[], "{not json".to_string()).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let v = json_of(r).await;
     assert_eq!(v["id"], Value::Null);
     assert_eq!(v["error"]["code"], -32700);
 
-    let r = client()
-        .post(&s.url)
-        .header("accept", BOTH)
-        .header("content-type", "application/json")
-        .header("host", "evil.example.com")
-        .body(init.to_string())
-        .send()
-        .await
-        .unwrap();
+    let r = post_with(&s, &[("host", "evil.example.com")], init.to_string()).await;
     assert_eq!(r.status(), StatusCode::MISDIRECTED_REQUEST);
     assert_eq!(
         json_of(r).await["error"]["message"],
         "Invalid Host header: this server only answers to its configured host names"
     );
 
-    let r = client()
-        .post(&s.url)
-        .header("accept", BOTH)
-        .header("content-type", "application/json")
-        .header("origin", "https://evil.example.com")
-        .body(init.to_string())
-        .send()
-        .await
-        .unwrap();
+    let r = post_with(
+        &s,
+        &[("origin", "https://evil.example.com")],
+        init.to_string(),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         json_of(r).await["error"]["message"],
         "Forbidden: this Origin is not allowed"
     );
 
-    let r = client()
-        .post(&s.url)
-        .header("accept", BOTH)
-        .header("content-type", "application/json")
-        .header("mcp-protocol-version", "2099-01-01")
-        .body(init.to_string())
-        .send()
-        .await
-        .unwrap();
+    let r = post_with(
+        &s,
+        &[("mcp-protocol-version", "2099-01-01")],
+        init.to_string(),
+    )
+    .await;
     // A revision we do not speak is answered in the modern era, whose error lists ours.
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
@@ -824,16 +806,15 @@ async fn batches_only_in_2025_03_26() {
 async fn any_supported_version_header_is_accepted_within_a_session() {
     let s = start(ServerConfig::default()).await;
     let id = initialize(&s, "2025-11-25", json!({})).await;
-    let r = client()
-        .post(&s.url)
-        .header("accept", BOTH)
-        .header("content-type", "application/json")
-        .header("mcp-session-id", &id)
-        .header("mcp-protocol-version", "2025-03-26")
-        .body(json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}).to_string())
-        .send()
-        .await
-        .unwrap();
+    let r = post_with(
+        &s,
+        &[
+            ("mcp-session-id", &id),
+            ("mcp-protocol-version", "2025-03-26"),
+        ],
+        json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}).to_string(),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
 }
 
