@@ -28,9 +28,16 @@ fn base(s: &TestServer) -> RequestBuilder {
         .header("content-type", "application/json")
 }
 
-/// A well-formed modern request: headers mirrored from the body.
+/// A well-formed modern request: the envelope for `caps` in `_meta`, headers mirrored from the
+/// body.
 fn modern(s: &TestServer, id: i64, method: &str, mut params: Value, caps: Value) -> RequestBuilder {
     params["_meta"] = meta(caps);
+    enveloped(s, id, method, params)
+}
+
+/// A modern request whose `params` already carry their `_meta` envelope (with extra fields such
+/// as a log level or a progress token): headers mirrored from the body.
+fn enveloped(s: &TestServer, id: i64, method: &str, params: Value) -> RequestBuilder {
     let mut rb = base(s)
         .header("mcp-protocol-version", V)
         .header("mcp-method", method);
@@ -540,17 +547,7 @@ async fn logs_only_at_the_requested_level_and_progress_streams() {
 
     let mut params = json!({"name": "chatty", "_meta": meta(json!({}))});
     params["_meta"]["io.modelcontextprotocol/logLevel"] = "info".into();
-    let r = base(&s)
-        .header("mcp-protocol-version", V)
-        .header("mcp-method", "tools/call")
-        .header("mcp-name", "chatty")
-        .body(
-            json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": params})
-                .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let r = enveloped(&s, 2, "tools/call", params).send().await.unwrap();
     let events = sse_events(r).await;
     let levels: Vec<&str> = events
         .iter()
@@ -563,17 +560,7 @@ async fn logs_only_at_the_requested_level_and_progress_streams() {
     let mut params =
         json!({"name": "count_down", "arguments": {"from": 2}, "_meta": meta(json!({}))});
     params["_meta"]["progressToken"] = "t1".into();
-    let r = base(&s)
-        .header("mcp-protocol-version", V)
-        .header("mcp-method", "tools/call")
-        .header("mcp-name", "count_down")
-        .body(
-            json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": params})
-                .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let r = enveloped(&s, 3, "tools/call", params).send().await.unwrap();
     let events = sse_events(r).await;
     assert_eq!(events.len(), 3);
     assert_eq!(
