@@ -1,7 +1,10 @@
-//! The documentation routes: every body is computed once when the router is built and served
-//! as shared bytes with a content-hash `ETag`, honouring `If-None-Match` with 304.
+//! The documentation routes: every body is computed once and served as shared bytes with a
+//! content-hash `ETag`, honouring `If-None-Match` with 304. The bodies generated from the
+//! registry (manifest, page, Markdown) are computed on their first request, not when the router
+//! is built: with a large catalogue, rendering them is most of a server's start-up time (see
+//! BENCHMARKS.md, start-up with 1,000 tools).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::extract::State;
@@ -116,51 +119,72 @@ pub(crate) fn assets_version() -> String {
 }
 
 struct Site {
-    manifest: Doc,
+    server: Arc<Server>,
+    manifest: OnceLock<Doc>,
+    page: OnceLock<Doc>,
+    markdown: OnceLock<Doc>,
     schema: Doc,
-    page: Doc,
-    markdown: Doc,
     css: Doc,
     js: Doc,
     icon: Doc,
 }
 
+impl Site {
+    fn manifest(&self) -> &Doc {
+        self.manifest
+            .get_or_init(|| Doc::new(manifest_json(&self.server), "application/json"))
+    }
+
+    fn page(&self) -> &Doc {
+        self.page.get_or_init(|| {
+            let html = page::render(&self.server, &assets_version()).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "the docs page could not be rendered");
+                "<!doctype html><title>Docs unavailable</title><p>The documentation page could not be rendered; see the server log. The manifest is at docs.json.</p>".to_string()
+            });
+            Doc::new(html, "text/html; charset=utf-8")
+        })
+    }
+
+    fn markdown(&self) -> &Doc {
+        self.markdown
+            .get_or_init(|| Doc::new(markdown(&self.server), "text/markdown; charset=utf-8"))
+    }
+}
+
 pub(crate) fn router(server: &Arc<Server>) -> Router {
-    let html = page::render(server, &assets_version()).unwrap_or_else(|e| {
-        tracing::error!(error = %e, "the docs page could not be rendered");
-        "<!doctype html><title>Docs unavailable</title><p>The documentation page could not be rendered; see the server log. The manifest is at docs.json.</p>".to_string()
-    });
     let site = Arc::new(Site {
-        manifest: Doc::new(manifest_json(server), "application/json"),
+        server: Arc::clone(server),
+        manifest: OnceLock::new(),
+        page: OnceLock::new(),
+        markdown: OnceLock::new(),
         schema: Doc::new(MANIFEST_SCHEMA, "application/schema+json"),
-        page: Doc::new(html, "text/html; charset=utf-8"),
-        markdown: Doc::new(markdown(server), "text/markdown; charset=utf-8"),
         css: Doc::new(CSS, "text/css; charset=utf-8"),
         js: Doc::new(JS, "text/javascript; charset=utf-8"),
         icon: Doc::new(ICON, "image/svg+xml"),
     });
     macro_rules! doc {
-        ($field:ident) => {
+        ($doc:expr) => {
             get(
                 |State(site): State<Arc<Site>>, headers: HeaderMap| async move {
-                    site.$field.respond(&headers)
+                    let doc: fn(&Site) -> &Doc = $doc;
+                    doc(&site).respond(&headers)
                 },
             )
         };
     }
     Router::new()
-        .route(MANIFEST_PATH, doc!(manifest))
-        .route(SCHEMA_PATH, doc!(schema))
-        .route(PAGE_PATH, doc!(page))
+        .route(MANIFEST_PATH, doc!(Site::manifest))
+        .route(SCHEMA_PATH, doc!(|site| &site.schema))
+        .route(PAGE_PATH, doc!(Site::page))
         // `/mcp/docs/` would break the page's relative links.
         .route(
             &format!("{PAGE_PATH}/"),
             get(|| async { Redirect::permanent("../docs") }),
         )
-        .route(MARKDOWN_PATH, doc!(markdown))
-        .route(CSS_PATH, doc!(css))
-        .route(JS_PATH, doc!(js))
-        .route(ICON_PATH, doc!(icon))
+        .route(MARKDOWN_PATH, doc!(Site::markdown))
+        .route(CSS_PATH, doc!(|site| &site.css))
+        .route(JS_PATH, doc!(|site| &site.js))
+        .route(ICON_PATH, doc!(|site| &site.icon))
         .with_state(site)
 }
 
