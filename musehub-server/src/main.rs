@@ -130,7 +130,7 @@ enum Command {
         #[arg(long, default_value = "/mcp")]
         path: String,
         /// The exact body bytes (default: empty).
-        #[arg(long, conflicts_with = "body_file")]
+        #[arg(long, conflicts_with = "body_file", allow_hyphen_values = true)]
         body: Option<String>,
         /// Read the exact body bytes from this file instead.
         #[arg(long)]
@@ -172,8 +172,9 @@ enum KeysCommand {
         /// The handle.
         #[arg(long)]
         handle: String,
-        /// The public key, base64url (or base64) of the 32 bytes.
-        #[arg(long)]
+        /// The public key, base64url (or base64) of the 32 bytes. Base64url can start with
+        /// `-`, so the value is taken as-is even when it looks like a flag.
+        #[arg(long, allow_hyphen_values = true)]
         public_key: String,
         /// Mark the key as an AI agent's, with the agent's name.
         #[arg(long)]
@@ -193,8 +194,8 @@ enum KeysCommand {
         /// The handle.
         #[arg(long)]
         handle: String,
-        /// The key id.
-        #[arg(long)]
+        /// The key id (base64url, so it may start with `-`).
+        #[arg(long, allow_hyphen_values = true)]
         kid: String,
     },
 }

@@ -426,3 +426,44 @@ fn docs_lists_every_tool_and_passes_its_lint() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Base64url keys and key ids start with `-` one time in 64; the CLI must take them as
+/// values, not flags (CI once drew such a key and `keys add` refused it). The keys here are
+/// drawn until both the public key and the key id start with `-`, so the case is always run.
+#[test]
+fn keys_and_key_ids_starting_with_a_hyphen_are_values() {
+    let dir = common::temp_dir("cli-hyphen");
+    let url = format!("sqlite://{}", dir.join("cli.db").display());
+    let signer = std::iter::repeat_with(|| MSignSigner::new("bob", MSignSigner::generate_key()))
+        .take(200_000)
+        .find(|s| {
+            s.key_id().starts_with('-')
+                && musehub_server::keys::encode_public_key(&s.public_key()).starts_with('-')
+        })
+        .expect("a key whose id and public key start with '-' within 200,000 draws");
+    let public = musehub_server::keys::encode_public_key(&signer.public_key());
+    let kid = signer.key_id();
+
+    let out = ok(&[
+        "keys",
+        "add",
+        "--handle",
+        "bob",
+        "--public-key",
+        &public,
+        "--database-url",
+        &url,
+    ]);
+    assert_eq!(field(&out, "kid"), kid);
+    let out = ok(&[
+        "keys",
+        "revoke",
+        "--handle",
+        "bob",
+        "--kid",
+        &kid,
+        "--database-url",
+        &url,
+    ]);
+    assert!(out.contains("revoked"), "{out}");
+}
