@@ -461,7 +461,7 @@ fn keys_and_key_ids_starting_with_a_hyphen_are_values() {
         "--handle",
         "bob",
         "--kid",
-        &kid,
+        kid,
         "--database-url",
         &url,
     ]);
