@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use musehub_mcp::ServerConfig;
+use musehub_mcp::auth::{RateLimitConfig, RateLimits};
 use musehub_mcp::serde_json::{Value, json};
 use musehub_mcp::shared::{Backplane, RedisBackplane};
-use musehub_tests::{RedisServer, TestServer, start};
+use musehub_tests::{RedisServer, TestServer, build_with, serve, start};
 use reqwest::{Client, Response, StatusCode};
 
 const BOTH: &str = "application/json, text/event-stream";
@@ -487,4 +488,108 @@ async fn the_in_process_backplane_shares_sessions_and_answers() {
         post(&a, Some(&sid), ping).await.status(),
         StatusCode::NOT_FOUND
     );
+}
+
+/// A 2026-07-28 request: the envelope in `_meta`, the headers mirrored from the body.
+async fn modern(s: &TestServer, id: i64, method: &str, mut params: Value, caps: Value) -> Response {
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "scale-out", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": caps
+    });
+    let mut req = client()
+        .post(&s.url)
+        .header("accept", BOTH)
+        .header("content-type", "application/json")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", method);
+    if let Some(name) = params.get("name").and_then(Value::as_str) {
+        req = req.header("mcp-name", name.to_string());
+    }
+    req.body(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string())
+        .send()
+        .await
+        .expect("post")
+}
+
+async fn discover(s: &TestServer, id: i64) -> Response {
+    modern(s, id, "server/discover", json!({}), json!({})).await
+}
+
+#[tokio::test]
+async fn rate_limits_are_shared_and_fall_back_to_each_instance_while_redis_is_down() {
+    let Some(mut redis) = redis() else { return };
+    let limited = |redis: &RedisServer| {
+        build_with(config(redis), |b| {
+            b.rate_limits(RateLimits::new(&RateLimitConfig {
+                anonymous_per_minute: 4,
+                ..RateLimitConfig::default()
+            }))
+        })
+    };
+    let a = serve(limited(&redis)).await;
+    let b = serve(limited(&redis)).await;
+    // Four requests a minute from this address, across both instances: not four each.
+    for (i, s) in [&a, &b, &a, &b].into_iter().enumerate() {
+        assert_eq!(
+            discover(s, i as i64).await.status(),
+            StatusCode::OK,
+            "request {i}"
+        );
+    }
+    for s in [&a, &b] {
+        let r = discover(s, 9).await;
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.headers()["ratelimit-limit"], "4");
+        let wait: u64 = r.headers()["retry-after"]
+            .to_str()
+            .expect("ascii")
+            .parse()
+            .expect("seconds");
+        assert!((1..=15).contains(&wait), "one request every 15 s: {wait}");
+    }
+    // Redis down: requests that need no session still get through, each instance applying
+    // the limit on its own, instead of failing or going unlimited.
+    redis.stop();
+    for s in [&a, &b] {
+        for i in 0..4 {
+            assert_eq!(discover(s, i).await.status(), StatusCode::OK);
+        }
+        assert_eq!(discover(s, 5).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+}
+
+#[tokio::test]
+async fn a_request_state_sealed_on_a_opens_on_b_without_a_configured_key() {
+    let Some(redis) = redis() else { return };
+    let unkeyed = || {
+        start(ServerConfig {
+            state_key: None,
+            ..config(&redis)
+        })
+    };
+    let (a, b) = (unkeyed().await, unkeyed().await);
+    let caps = json!({"elicitation": {}});
+    let r = modern(
+        &a,
+        1,
+        "tools/call",
+        json!({"name": "ask_name"}),
+        caps.clone(),
+    )
+    .await;
+    let v = body(&r.bytes().await.expect("body"));
+    assert_eq!(v["result"]["resultType"], "input_required", "{v}");
+    let state = v["result"]["requestState"].clone();
+    let answer = json!({"elicitation-1": {"action": "accept", "content": {"name": "Ada"}}});
+    let r = modern(
+        &b,
+        2,
+        "tools/call",
+        json!({"name": "ask_name", "inputResponses": answer, "requestState": state}),
+        caps,
+    )
+    .await;
+    let v = body(&r.bytes().await.expect("body"));
+    assert_eq!(v["result"]["content"][0]["text"], "hello Ada", "{v}");
 }

@@ -1,10 +1,17 @@
-//! Token-bucket rate limits per identity (governor's GCRA): agents, humans and anonymous
-//! callers (by IP) each have their own rate, and individual tools (MuseHub's pushes) can have a
-//! separate one. The clock is injectable so tests control time.
+//! Token-bucket rate limits per identity (GCRA): agents, humans and anonymous callers (by IP)
+//! each have their own rate, and individual tools (MuseHub's pushes) can have a separate one.
+//!
+//! One instance keeps its buckets in process (governor; the clock is injectable so tests
+//! control time). Instances sharing a [`Backplane`] keep them in the shared store instead
+//! ([`Backplane::rate_check`]), so N instances behind a load balancer allow what one would,
+//! not N times as much. When the shared store cannot be reached the instance falls back to
+//! its own buckets (logged once per outage): read traffic keeps flowing during an outage and
+//! is still bounded, each instance enforcing the configured rate on its own.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock, FakeRelativeClock};
@@ -14,6 +21,7 @@ use governor::{Quota, RateLimiter};
 use serde::Deserialize;
 
 use crate::context::Caller;
+use crate::shared::Backplane;
 
 /// Requests per minute for each class of caller, and per tool.
 #[derive(Debug, Clone, Deserialize)]
@@ -81,26 +89,37 @@ fn quota(per_minute: u32) -> (Quota, u32) {
     (Quota::per_minute(n), n.get())
 }
 
-fn bucket<C>(per_minute: u32, clock: &C) -> Box<dyn Bucket>
+fn bucket<C>(per_minute: u32, clock: &C) -> (Box<dyn Bucket>, u32)
 where
     C: Clock + Send + Sync + Clone + 'static,
     C::Instant: Send + Sync,
 {
     let (q, limit) = quota(per_minute);
-    Box::new(Keyed {
+    let local = Box::new(Keyed {
         limiter: RateLimiter::dashmap_with_clock(q, clock.clone())
             .with_middleware::<StateInformationMiddleware>(),
         clock: clock.clone(),
         limit,
-    })
+    });
+    (local, limit)
+}
+
+/// One class of caller (or one tool): its rate, its name in the shared store, and the
+/// instance's own bucket.
+struct Class {
+    name: String,
+    limit: u32,
+    local: Box<dyn Bucket>,
 }
 
 /// The limits of one server.
 pub struct RateLimits {
-    agent: Box<dyn Bucket>,
-    human: Box<dyn Bucket>,
-    anonymous: Box<dyn Bucket>,
-    tools: HashMap<String, Box<dyn Bucket>>,
+    agent: Class,
+    human: Class,
+    anonymous: Class,
+    tools: HashMap<String, Class>,
+    /// True while the shared store is failing and the local buckets stand in for it.
+    degraded: AtomicBool,
 }
 
 impl RateLimits {
@@ -109,7 +128,8 @@ impl RateLimits {
         Arc::new(Self::with_clock(config, &DefaultClock::default()))
     }
 
-    /// Limits on a fake clock that the test advances.
+    /// Limits on a fake clock that the test advances (the local buckets only; the shared
+    /// store keeps time by its own clock).
     pub fn with_fake_clock(config: &RateLimitConfig) -> (Arc<Self>, FakeRelativeClock) {
         let clock = FakeRelativeClock::default();
         (Arc::new(Self::with_clock(config, &clock)), clock)
@@ -120,33 +140,88 @@ impl RateLimits {
         C: Clock + Send + Sync + Clone + 'static,
         C::Instant: Send + Sync,
     {
+        let class = |name: String, per_minute: u32| {
+            let (local, limit) = bucket(per_minute, clock);
+            Class { name, limit, local }
+        };
         Self {
-            agent: bucket(config.agent_per_minute, clock),
-            human: bucket(config.human_per_minute, clock),
-            anonymous: bucket(config.anonymous_per_minute, clock),
+            agent: class("agent".into(), config.agent_per_minute),
+            human: class("human".into(), config.human_per_minute),
+            anonymous: class("anon".into(), config.anonymous_per_minute),
             tools: config
                 .tools_per_minute
                 .iter()
-                .map(|(name, n)| (name.clone(), bucket(*n, clock)))
+                .map(|(name, n)| (name.clone(), class(format!("tool:{name}"), *n)))
                 .collect(),
+            degraded: AtomicBool::new(false),
         }
     }
 
-    /// Checks one request of `caller` (anonymous callers are keyed by `ip`).
-    pub fn check_caller(&self, caller: &Caller, ip: &str) -> Result<(), Limited> {
+    /// Checks one request of `caller` (anonymous callers are keyed by `ip`), in the shared
+    /// store when there is one.
+    pub async fn check_caller(
+        &self,
+        caller: &Caller,
+        ip: &str,
+        shared: Option<&dyn Backplane>,
+    ) -> Result<(), Limited> {
         match &caller.identity {
-            Some(id) if id.is_agent => self.agent.check(&id.handle),
-            Some(id) => self.human.check(&id.handle),
-            None => self.anonymous.check(ip),
+            Some(id) if id.is_agent => self.check(&self.agent, &id.handle, shared).await,
+            Some(id) => self.check(&self.human, &id.handle, shared).await,
+            None => self.check(&self.anonymous, ip, shared).await,
         }
     }
 
     /// Checks a call of `tool`, when that tool has its own limit.
-    pub fn check_tool(&self, tool: &str, caller: &Caller, ip: &str) -> Result<(), Limited> {
+    pub async fn check_tool(
+        &self,
+        tool: &str,
+        caller: &Caller,
+        ip: &str,
+        shared: Option<&dyn Backplane>,
+    ) -> Result<(), Limited> {
         match self.tools.get(tool) {
-            Some(b) => b.check(caller.handle().unwrap_or(ip)),
+            Some(class) => {
+                self.check(class, caller.handle().unwrap_or(ip), shared)
+                    .await
+            }
             None => Ok(()),
         }
+    }
+
+    async fn check(
+        &self,
+        class: &Class,
+        who: &str,
+        shared: Option<&dyn Backplane>,
+    ) -> Result<(), Limited> {
+        if let Some(store) = shared {
+            let key = format!("{}:{who}", class.name);
+            match store.rate_check(&key, class.limit).await {
+                Ok(verdict) => {
+                    if self.degraded.swap(false, Ordering::Relaxed) {
+                        tracing::info!("shared rate limits are back");
+                    }
+                    return match verdict {
+                        None => Ok(()),
+                        Some(retry_after) => Err(Limited {
+                            retry_after,
+                            limit: class.limit,
+                        }),
+                    };
+                }
+                Err(e) => {
+                    if !self.degraded.swap(true, Ordering::Relaxed) {
+                        tracing::warn!(
+                            error = %e,
+                            "shared rate limits unavailable; each instance enforces them alone \
+                             until the store returns"
+                        );
+                    }
+                }
+            }
+        }
+        class.local.check(who)
     }
 }
 
@@ -155,8 +230,8 @@ mod tests {
     use super::*;
     use crate::context::Identity;
 
-    #[test]
-    fn classes_have_their_own_buckets_and_refill() {
+    #[tokio::test]
+    async fn classes_have_their_own_buckets_and_refill() {
         let config = RateLimitConfig {
             agent_per_minute: 3,
             human_per_minute: 1,
@@ -178,32 +253,66 @@ mod tests {
                 agent_name: Some("b".into()),
             }),
         };
-        assert!(limits.check_caller(&human, "1.2.3.4").is_ok());
-        let refused = limits.check_caller(&human, "1.2.3.4").unwrap_err();
+        let anon = Caller::anonymous();
+        assert!(limits.check_caller(&human, "1.2.3.4", None).await.is_ok());
+        let refused = limits
+            .check_caller(&human, "1.2.3.4", None)
+            .await
+            .unwrap_err();
         assert_eq!(refused.limit, 1);
         assert_eq!(refused.retry_after, Duration::from_secs(60));
         for _ in 0..3 {
-            assert!(limits.check_caller(&agent, "1.2.3.4").is_ok());
+            assert!(limits.check_caller(&agent, "1.2.3.4", None).await.is_ok());
         }
-        assert!(limits.check_caller(&agent, "1.2.3.4").is_err());
-        assert!(limits.check_caller(&Caller::anonymous(), "9.9.9.9").is_ok());
-        assert!(limits.check_caller(&Caller::anonymous(), "9.9.9.9").is_ok());
+        assert!(limits.check_caller(&agent, "1.2.3.4", None).await.is_err());
+        assert!(limits.check_caller(&anon, "9.9.9.9", None).await.is_ok());
+        assert!(limits.check_caller(&anon, "9.9.9.9", None).await.is_ok());
+        assert!(limits.check_caller(&anon, "9.9.9.9", None).await.is_err());
         assert!(
-            limits
-                .check_caller(&Caller::anonymous(), "9.9.9.9")
-                .is_err()
-        );
-        assert!(
-            limits.check_caller(&Caller::anonymous(), "8.8.8.8").is_ok(),
+            limits.check_caller(&anon, "8.8.8.8", None).await.is_ok(),
             "another IP"
         );
-        assert!(limits.check_tool("push", &agent, "x").is_ok());
-        assert!(limits.check_tool("push", &agent, "x").is_err());
-        assert!(limits.check_tool("other", &agent, "x").is_ok());
+        assert!(limits.check_tool("push", &agent, "x", None).await.is_ok());
+        assert!(limits.check_tool("push", &agent, "x", None).await.is_err());
+        assert!(limits.check_tool("other", &agent, "x", None).await.is_ok());
         clock.advance(Duration::from_secs(60));
         assert!(
-            limits.check_caller(&human, "1.2.3.4").is_ok(),
+            limits.check_caller(&human, "1.2.3.4", None).await.is_ok(),
             "refilled after a minute"
         );
+    }
+
+    #[tokio::test]
+    async fn a_shared_store_holds_the_buckets_of_every_instance() {
+        let config = RateLimitConfig {
+            human_per_minute: 2,
+            ..RateLimitConfig::default()
+        };
+        let store = crate::shared::MemoryBackplane::new(Duration::from_secs(60), 16);
+        let a = RateLimits::new(&config);
+        let b = RateLimits::new(&config);
+        let ada = Caller {
+            identity: Some(Identity {
+                handle: "ada".into(),
+                is_agent: false,
+                agent_name: None,
+            }),
+        };
+        assert!(a.check_caller(&ada, "ip", Some(&store)).await.is_ok());
+        assert!(b.check_caller(&ada, "ip", Some(&store)).await.is_ok());
+        let refused = a.check_caller(&ada, "ip", Some(&store)).await.unwrap_err();
+        assert_eq!(refused.limit, 2);
+        assert!(
+            refused.retry_after > Duration::from_secs(25)
+                && refused.retry_after <= Duration::from_secs(30),
+            "one token every 30 s: {:?}",
+            refused.retry_after
+        );
+        assert!(
+            b.check_caller(&ada, "ip", Some(&store)).await.is_err(),
+            "the other instance sees the same bucket"
+        );
+        // Without the store each instance only knows its own requests.
+        assert!(b.check_caller(&ada, "ip", None).await.is_ok());
     }
 }

@@ -51,7 +51,12 @@ pub struct Server {
     pub(crate) modern_lists: Lists,
     pub(crate) sessions: SessionStore,
     pub(crate) state: Arc<StateMap>,
-    pub(crate) state_key: StateKey,
+    /// Seals MRTR request states; see [`Server::state_key`].
+    state_key: parking_lot::RwLock<StateKey>,
+    /// False until the key was agreed with the other instances (see
+    /// [`Server::sync_state_key`]); true from the start without a backplane or with a
+    /// configured key.
+    state_key_synced: std::sync::atomic::AtomicBool,
     pub(crate) changes: tokio::sync::broadcast::Sender<Change>,
     /// Fires when the server shuts down (ends `subscriptions/listen` streams).
     pub(crate) shutdown: CancellationToken,
@@ -170,11 +175,13 @@ impl ServerBuilder {
                 self.config.sse_replay_events,
             ),
         };
+        let key_synced = backplane.is_none() || self.config.state_key.is_some();
         let mut server = Server {
             info: self.info,
             sessions,
             backplane,
-            state_key: StateKey::new(self.config.state_key.as_deref()),
+            state_key: parking_lot::RwLock::new(StateKey::new(self.config.state_key.as_deref())),
+            state_key_synced: std::sync::atomic::AtomicBool::new(key_synced),
             changes: tokio::sync::broadcast::channel(self.config.listen_buffer.max(1)).0,
             shutdown: CancellationToken::new(),
             auth,
@@ -997,6 +1004,43 @@ impl Server {
                 self.sessions.remove(&session);
             }
             BusMessage::Connected => {}
+        }
+    }
+
+    /// The key that seals MRTR request states: the configured one (`state_key`), else, with a
+    /// backplane, one agreed with the other instances through the store so a state sealed by
+    /// one opens on any, else this process's random key.
+    pub(crate) async fn state_key(&self) -> StateKey {
+        if !self
+            .state_key_synced
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            self.sync_state_key().await;
+        }
+        self.state_key.read().clone()
+    }
+
+    /// Offers this instance's key to the store and adopts the one it holds (the first
+    /// offered wins). Runs on first use and after each bus (re)connection, so a Redis that
+    /// restarted empty gets the key back from the instances that still hold it. While the
+    /// store is unreachable the instance keeps its own key: states it seals then open only
+    /// on it.
+    pub(crate) async fn sync_state_key(&self) {
+        let Some(b) = &self.backplane else { return };
+        if self.config.state_key.is_some() {
+            return;
+        }
+        let ours = self.state_key.read().to_bytes();
+        match b.shared_secret("mrtr-state-key", &ours).await {
+            Ok(bytes) => match StateKey::from_bytes(&bytes) {
+                Some(key) => {
+                    *self.state_key.write() = key;
+                    self.state_key_synced
+                        .store(true, std::sync::atomic::Ordering::Release);
+                }
+                None => tracing::warn!("the shared store holds a malformed requestState key"),
+            },
+            Err(e) => tracing::warn!(error = %e, "requestState key not agreed yet"),
         }
     }
 

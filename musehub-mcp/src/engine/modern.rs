@@ -337,9 +337,10 @@ impl Server {
                     principal: &principal,
                 };
                 let params = req.params.get_or_insert_with(Map::new);
+                let state_key = self.state_key().await;
                 let mut answers = match params.remove("requestState") {
                     None | Some(Value::Null) => Map::new(),
-                    Some(Value::String(token)) => mrtr::open(&self.state_key, &token, &binding)
+                    Some(Value::String(token)) => mrtr::open(&state_key, &token, &binding)
                         .map_err(|e| {
                             McpError::invalid_params(format!("invalid requestState: {e}"))
                         })?,
@@ -379,7 +380,7 @@ impl Server {
                 let pending = rounds.pending();
                 if !pending.is_empty() {
                     let state = mrtr::seal(
-                        &self.state_key,
+                        &state_key,
                         &binding,
                         rounds.answers(),
                         self.config.state_ttl,

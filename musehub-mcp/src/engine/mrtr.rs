@@ -37,6 +37,16 @@ impl StateKey {
         }
     }
 
+    /// The raw key, to share it with other instances.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.0
+    }
+
+    /// A key shared by another instance; `None` unless it is 32 bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        bytes.try_into().ok().map(Self)
+    }
+
     fn mac(&self, data: &[u8]) -> [u8; 32] {
         // HMAC accepts keys of any length; a 32-byte key cannot be refused.
         let mut m =

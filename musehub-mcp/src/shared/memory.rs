@@ -26,7 +26,14 @@ struct Entry {
 struct State {
     sessions: HashMap<String, Entry>,
     subs: HashMap<String, HashSet<String>>,
+    /// Rate-limit buckets: each key's theoretical arrival time (GCRA).
+    rates: HashMap<String, Instant>,
+    /// Secrets the instances agree on, by name.
+    secrets: HashMap<String, Vec<u8>>,
 }
+
+/// Buckets kept before the ones that refilled completely are swept.
+const RATE_SWEEP_AT: usize = 10_000;
 
 /// The in-process backplane. Clone it to hand the same store to each server; each clone is
 /// one instance (its own [`Backplane::instance`] id).
@@ -75,6 +82,14 @@ impl MemoryBackplane {
     fn send(&self, m: BusMessage) {
         let _ = self.bus.send(m);
     }
+}
+
+/// A GCRA bucket of `per_minute`: the emission interval and the burst window (a full
+/// minute's worth of requests may come at once).
+pub(crate) fn gcra(per_minute: u32) -> (Duration, Duration) {
+    let n = per_minute.max(1);
+    let interval = Duration::from_secs(60) / n;
+    (interval, interval * n)
 }
 
 fn ready<'a, T: Send + 'a>(v: T) -> BoxFuture<'a, T> {
@@ -268,6 +283,42 @@ impl Backplane for MemoryBackplane {
 
     fn nonces(&self) -> Arc<dyn NonceStore> {
         self.nonces.clone()
+    }
+
+    fn shared_secret<'a>(
+        &'a self,
+        name: &'a str,
+        candidate: &'a [u8],
+    ) -> BoxFuture<'a, Result<Vec<u8>, SharedError>> {
+        let mut s = self.state.lock();
+        let v = s
+            .secrets
+            .entry(name.to_string())
+            .or_insert_with(|| candidate.to_vec())
+            .clone();
+        ready(Ok(v))
+    }
+
+    fn rate_check<'a>(
+        &'a self,
+        key: &'a str,
+        per_minute: u32,
+    ) -> BoxFuture<'a, Result<Option<Duration>, SharedError>> {
+        let (interval, window) = gcra(per_minute);
+        let now = Instant::now();
+        let mut s = self.state.lock();
+        if s.rates.len() >= RATE_SWEEP_AT {
+            s.rates.retain(|_, tat| *tat > now);
+        }
+        let tat = s.rates.get(key).copied().unwrap_or(now).max(now);
+        let ahead = (tat + interval) - now;
+        let verdict = if ahead > window {
+            Some(ahead - window)
+        } else {
+            s.rates.insert(key.to_string(), tat + interval);
+            None
+        };
+        ready(Ok(verdict))
     }
 
     fn listen(&self, tx: mpsc::UnboundedSender<BusMessage>) -> BoxFuture<'static, ()> {

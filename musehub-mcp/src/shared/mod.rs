@@ -1,7 +1,7 @@
 //! What several instances of one server must share to serve any request of any session
 //! without sticky sessions (issue 8): session records, the per-stream event logs behind
-//! `Last-Event-ID` replay, answers to server-to-client requests, resource subscriptions and
-//! MSign nonces.
+//! `Last-Event-ID` replay, answers to server-to-client requests, resource subscriptions,
+//! MSign nonces and rate-limit buckets.
 //!
 //! A server without a [`Backplane`] (the default) keeps all of it in process: the
 //! [`crate::session::SessionStore`] with its [`crate::session::EventStream`] logs and pending
@@ -290,6 +290,23 @@ pub trait Backplane: Send + Sync + 'static {
 
     /// The shared MSign replay cache.
     fn nonces(&self) -> Arc<dyn NonceStore>;
+
+    /// A secret every instance must agree on (the MRTR `requestState` key): stores
+    /// `candidate` under `name` unless a value is there already, and returns the stored one.
+    fn shared_secret<'a>(
+        &'a self,
+        name: &'a str,
+        candidate: &'a [u8],
+    ) -> BoxFuture<'a, Result<Vec<u8>, SharedError>>;
+
+    /// Counts one request against the shared GCRA bucket `key`, which allows `per_minute`
+    /// requests a minute with bursts of as many: `None` when allowed, or how long to wait.
+    /// The store keeps time by its own clock, so instances with skewed clocks agree.
+    fn rate_check<'a>(
+        &'a self,
+        key: &'a str,
+        per_minute: u32,
+    ) -> BoxFuture<'a, Result<Option<std::time::Duration>, SharedError>>;
 
     /// Delivers every bus message to `tx` until `tx` closes, reconnecting by itself (with a
     /// [`BusMessage::Connected`] after each (re)connection).

@@ -11,6 +11,8 @@
 //! | `P:sessions` | set | live session ids (for list-changed broadcasts; pruned lazily) |
 //! | `P:sub:<uri>` | set | sessions subscribed to a resource |
 //! | `P:nonce:<handle>:<nonce>` | string | an MSign nonce, `SET NX EX` for the skew window |
+//! | `P:secret:<name>` | string | a secret the instances agree on (the MRTR `requestState` key when none is configured); first writer wins, no expiry |
+//! | `P:rl:<class>:<who>` | string | a rate-limit bucket's theoretical arrival time (GCRA, µs on Redis's clock); expires when the bucket is full again |
 //! | `P:bus` | channel | [`BusMessage`]s |
 
 use std::sync::Arc;
@@ -47,6 +49,21 @@ redis.call('PUBLISH', ARGV[1], ARGV[2])
 return 1
 "#;
 
+/// One request against a GCRA bucket, on Redis's own clock so every instance agrees.
+/// ARGV: the emission interval and the burst window, in µs. Returns 0 when allowed (and
+/// stores the new arrival time until the bucket is full again), else the wait in µs.
+/// (µs since the epoch stay exact in Lua's doubles until the year 2255.)
+const RATE: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local ahead = tat + tonumber(ARGV[1]) - now
+if ahead > tonumber(ARGV[2]) then return ahead - tonumber(ARGV[2]) end
+redis.call('SET', KEYS[1], string.format('%.0f', now + ahead), 'PX', math.ceil(ahead / 1000))
+return 0
+"#;
+
 /// The Redis backplane. Cheap to clone.
 #[derive(Clone)]
 pub struct RedisBackplane {
@@ -63,6 +80,7 @@ struct Inner {
     timeout: Duration,
     append: redis::Script,
     finish: redis::Script,
+    rate: redis::Script,
 }
 
 fn unavailable(e: redis::RedisError) -> SharedError {
@@ -102,6 +120,7 @@ impl RedisBackplane {
                 timeout,
                 append: redis::Script::new(APPEND),
                 finish: redis::Script::new(FINISH),
+                rate: redis::Script::new(RATE),
             }),
         })
     }
@@ -401,6 +420,44 @@ impl Backplane for RedisBackplane {
     fn nonces(&self) -> Arc<dyn NonceStore> {
         Arc::new(RedisNonceStore {
             backplane: self.clone(),
+        })
+    }
+
+    fn shared_secret<'a>(
+        &'a self,
+        name: &'a str,
+        candidate: &'a [u8],
+    ) -> BoxFuture<'a, Result<Vec<u8>, SharedError>> {
+        Box::pin(async move {
+            let key = self.key(&["secret", name]);
+            let mut c = self.conn();
+            let mut pipe = redis::pipe();
+            pipe.atomic()
+                .cmd("SET")
+                .arg(&key)
+                .arg(candidate)
+                .arg("NX")
+                .ignore()
+                .get(&key);
+            let (stored,): (Option<Vec<u8>>,) = self.run(pipe.query_async(&mut c)).await?;
+            stored.ok_or_else(|| SharedError::Corrupt(format!("`{key}` vanished")))
+        })
+    }
+
+    fn rate_check<'a>(
+        &'a self,
+        key: &'a str,
+        per_minute: u32,
+    ) -> BoxFuture<'a, Result<Option<Duration>, SharedError>> {
+        Box::pin(async move {
+            let (interval, window) = super::memory::gcra(per_minute);
+            let mut c = self.conn();
+            let mut inv = self.inner.rate.prepare_invoke();
+            inv.key(self.key(&["rl", key]))
+                .arg(interval.as_micros() as u64)
+                .arg(window.as_micros() as u64);
+            let wait_us: i64 = self.run(inv.invoke_async(&mut c)).await?;
+            Ok((wait_us > 0).then(|| Duration::from_micros(wait_us as u64)))
         })
     }
 

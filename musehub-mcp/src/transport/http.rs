@@ -117,6 +117,7 @@ fn spawn_bus(
         while let Some(msg) = rx.recv().await {
             let Some(server) = weak.upgrade() else { break };
             if msg == crate::shared::BusMessage::Connected {
+                server.sync_state_key().await;
                 server.resync().await;
             } else {
                 server.on_bus(msg);
@@ -205,7 +206,10 @@ async fn guard(
             .get::<Caller>()
             .cloned()
             .unwrap_or_default();
-        if let Err(l) = limits.check_caller(&caller, &ip) {
+        if let Err(l) = limits
+            .check_caller(&caller, &ip, server.backplane.as_deref())
+            .await
+        {
             return too_many_requests(&l);
         }
     }
@@ -252,7 +256,7 @@ pub(crate) fn too_many_requests(l: &crate::auth::Limited) -> Response {
 
 /// Gates a `tools/call` before any work: a write tool needs a signed caller (401 with the
 /// challenge), and a tool with its own rate limit is checked (429).
-pub(crate) fn gate_tool_call(
+pub(crate) async fn gate_tool_call(
     server: &Server,
     req: &RpcRequest,
     caller: &Caller,
@@ -285,7 +289,9 @@ pub(crate) fn gate_tool_call(
         return Some(r);
     }
     if let Some(limits) = &server.limits
-        && let Err(l) = limits.check_tool(name, caller, ip)
+        && let Err(l) = limits
+            .check_tool(name, caller, ip, server.backplane.as_deref())
+            .await
     {
         return Some(too_many_requests(&l));
     }
@@ -585,7 +591,7 @@ async fn post(
     };
     match message {
         Message::Request(req) => {
-            if let Some(r) = gate_tool_call(&server, &req, &caller, &ip) {
+            if let Some(r) = gate_tool_call(&server, &req, &caller, &ip).await {
                 return r;
             }
             request(server, session, req, caller).await

@@ -184,7 +184,7 @@ pub async fn post(
     if req.method == "subscriptions/listen" {
         return listen(&server, &req);
     }
-    if let Some(r) = super::http::gate_tool_call(&server, &req, &caller, &ip) {
+    if let Some(r) = super::http::gate_tool_call(&server, &req, &caller, &ip).await {
         return r;
     }
     let (tx, mut rx) = mpsc::channel(server.config.request_queue.max(1));
