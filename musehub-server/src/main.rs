@@ -34,7 +34,7 @@ const DEFAULT_DATABASE: &str = "sqlite://musehub.db";
         client. Unsigned callers can read; write tools need a signature.\n\n\
         Precedence: command line, then environment variables, then the --config TOML file \
         (keys: bind, database_url, public_url, push_quota_bytes, seed_demo, log_format, \
-        auth_skew_secs, and a [rate_limits] table with enabled, agent_per_minute, \
+        auth_skew_secs, redis_url, and a [rate_limits] table with enabled, agent_per_minute, \
         human_per_minute, anonymous_per_minute, push_per_minute), then defaults."
 )]
 struct Cli {
@@ -90,6 +90,11 @@ struct Cli {
     /// Serve without rate limits (for local development).
     #[arg(long, env = "MUSEHUB_NO_RATE_LIMITS")]
     no_rate_limits: bool,
+    /// Run as one of several instances sharing sessions, event logs, answers, nonces and rate
+    /// limits through this Redis (redis://[:PASSWORD@]HOST:PORT/DB); see docs/deploy.md.
+    /// Default: none (everything in this process).
+    #[arg(long, env = "MUSEHUB_REDIS_URL")]
+    redis_url: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -225,6 +230,7 @@ struct FileConfig {
     seed_demo: Option<bool>,
     log_format: Option<String>,
     auth_skew_secs: Option<u64>,
+    redis_url: Option<String>,
     #[serde(default)]
     rate_limits: FileRateLimits,
 }
@@ -238,6 +244,7 @@ struct Settings {
     public_url: String,
     push_quota_bytes: i64,
     log_format: String,
+    redis_url: Option<String>,
     auth: AuthSettings,
 }
 
@@ -322,6 +329,10 @@ fn settings(cli: Cli, no_arguments: bool) -> anyhow::Result<Settings> {
             .or(file.log_format)
             .unwrap_or_else(|| "text".into()),
         database_url,
+        redis_url: cli
+            .redis_url
+            .or(file.redis_url)
+            .filter(|u| !u.trim().is_empty()),
         auth,
     })
 }
@@ -519,9 +530,13 @@ async fn serve(cli: Cli, no_arguments: bool) -> anyhow::Result<()> {
         tracing::info!("loaded the demo hub (alice, bob, carol; jazz-session, lofi-beats, ...)");
     }
 
+    let mut config = musehub_mcp::ServerConfig::default().with_env();
+    if let Some(url) = &s.redis_url {
+        config.redis_url = Some(url.clone());
+    }
     let server = musehub_server::build_server_with_docs(
         db.clone(),
-        musehub_mcp::ServerConfig::default().with_env(),
+        config,
         &s.auth,
         musehub_server::docs_options(Some(&s.public_url)),
     )?;
@@ -552,7 +567,12 @@ async fn serve(cli: Cli, no_arguments: bool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", s.bind))?;
     let addr = listener.local_addr()?;
-    print_banner(addr, &s.database_url, &s.auth);
+    print_banner(
+        addr,
+        &s.database_url,
+        server.config().redis_url.as_deref(),
+        &s.auth,
+    );
     musehub_mcp::transport::http::serve_router(
         Arc::clone(&server),
         app,
@@ -563,13 +583,30 @@ async fn serve(cli: Cli, no_arguments: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_banner(addr: SocketAddr, database: &str, auth: &AuthSettings) {
+/// A URL with its credentials (between `://` and `@`) masked, for the banner and logs.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(start), Some(at)) if at > start => {
+            format!("{}://***{}", &url[..start], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn print_banner(addr: SocketAddr, database: &str, redis: Option<&str>, auth: &AuthSettings) {
     let url = format!("http://{addr}/mcp");
     println!("MuseHub MCP server");
     println!("  endpoint:  {url}");
     println!("  docs:      http://{addr}/mcp/docs");
     println!("  health:    http://{addr}/healthz, http://{addr}/readyz");
-    println!("  database:  {database}");
+    println!("  database:  {}", redacted(database));
+    match redis {
+        Some(url) => println!(
+            "  sessions:  shared through {} (see docs/deploy.md)",
+            redacted(url)
+        ),
+        None => println!("  sessions:  in this process"),
+    }
     match &auth.rate_limits {
         Some(l) => println!(
             "  limits:    {}/min agents, {}/min humans, {}/min anonymous (per IP), {}/min {}",
@@ -643,4 +680,23 @@ async fn docs_command(format: DocsFormat, out: Option<PathBuf>, check: bool) -> 
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn credentials_are_masked_in_printed_urls() {
+        assert_eq!(
+            redacted("redis://:s3cret@10.0.0.5:6379/0"),
+            "redis://***@10.0.0.5:6379/0"
+        );
+        assert_eq!(
+            redacted("postgres://hub:pw@db/musehub"),
+            "postgres://***@db/musehub"
+        );
+        assert_eq!(redacted("sqlite://musehub.db"), "sqlite://musehub.db");
+        assert_eq!(redacted("sqlite::memory:"), "sqlite::memory:");
+    }
 }

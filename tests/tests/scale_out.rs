@@ -593,3 +593,38 @@ async fn a_request_state_sealed_on_a_opens_on_b_without_a_configured_key() {
     let v = body(&r.bytes().await.expect("body"));
     assert_eq!(v["result"]["content"][0]["text"], "hello Ada", "{v}");
 }
+
+#[tokio::test]
+async fn a_listen_stream_on_a_hears_changes_raised_on_b() {
+    let Some(redis) = redis() else { return };
+    let (a, b) = pair(&redis).await;
+    let mut listen = Sse::new(
+        modern(
+            &a,
+            42,
+            "subscriptions/listen",
+            json!({"notifications": {"toolsListChanged": true, "resourceSubscriptions": ["mem://readme"]}}),
+            json!({}),
+        )
+        .await,
+    );
+    listen
+        .until(|v| v["method"] == "notifications/subscriptions/acknowledged")
+        .await;
+    let r = modern(&b, 1, "tools/call", json!({"name": "announce"}), json!({})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let events = listen.until(|v| v["method"].is_string()).await;
+    assert_eq!(
+        events.last().expect("event").1["method"],
+        "notifications/tools/list_changed",
+        "{events:?}"
+    );
+    b.server.notify_resource_updated("mem://readme");
+    let events = listen.until(|v| v["method"].is_string()).await;
+    let (_, updated) = events.last().expect("event");
+    assert_eq!(
+        updated["method"], "notifications/resources/updated",
+        "{events:?}"
+    );
+    assert_eq!(updated["params"]["uri"], "mem://readme");
+}

@@ -888,7 +888,10 @@ impl Server {
                     Err(e) => tracing::warn!(error = %e, "resource-updated not shared"),
                 }
             });
-            self.broadcast(Change::ResourceUpdated(uri.to_string()));
+            // Every instance (this one included) hears it on the bus.
+            self.spawn_publish(BusMessage::Changed(Change::ResourceUpdated(
+                uri.to_string(),
+            )));
             return;
         }
         for s in self.sessions.all() {
@@ -914,7 +917,7 @@ impl Server {
                     Err(e) => tracing::warn!(error = %e, "list-changed not shared"),
                 }
             });
-            self.broadcast(Change::ListChanged(kind.to_string()));
+            self.spawn_publish(BusMessage::Changed(Change::ListChanged(kind.to_string())));
             return;
         }
         for s in self.sessions.all() {
@@ -1003,6 +1006,7 @@ impl Server {
             BusMessage::Deleted { session } => {
                 self.sessions.remove(&session);
             }
+            BusMessage::Changed(change) => self.broadcast(change),
             BusMessage::Connected => {}
         }
     }

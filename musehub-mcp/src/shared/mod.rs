@@ -118,6 +118,9 @@ pub enum BusMessage {
         /// Session id.
         session: String,
     },
+    /// A list or a resource changed: every instance tells its 2026-07-28
+    /// `subscriptions/listen` streams (handshake-era sessions get it through their logs).
+    Changed(crate::engine::Change),
     /// The bus (re)connected; messages sent while it was down were not received, so readers
     /// should catch up from the shared logs.
     Connected,
@@ -152,6 +155,11 @@ impl BusMessage {
             }
             BusMessage::Cancel { session, id } => format!("C\n{session}\n{id}"),
             BusMessage::Deleted { session } => format!("D\n{session}"),
+            BusMessage::Changed(crate::engine::Change::ListChanged(kind)) => format!("L\n{kind}"),
+            BusMessage::Changed(crate::engine::Change::ResourceUpdated(uri)) => {
+                // A URI holds no newline (RFC 3986), but the split below keeps the rest anyway.
+                format!("U\n{uri}")
+            }
             BusMessage::Connected => "R".to_string(),
         };
         text.into_bytes()
@@ -199,10 +207,21 @@ impl BusMessage {
             b"D" => Some(BusMessage::Deleted {
                 session: text(parts.next()?)?,
             }),
+            b"L" => Some(BusMessage::Changed(crate::engine::Change::ListChanged(
+                text(&rest_of(parts))?,
+            ))),
+            b"U" => Some(BusMessage::Changed(crate::engine::Change::ResourceUpdated(
+                text(&rest_of(parts))?,
+            ))),
             b"R" => Some(BusMessage::Connected),
             _ => None,
         }
     }
+}
+
+/// What is left of a split payload, rejoined.
+fn rest_of<'a>(parts: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
+    parts.collect::<Vec<_>>().join(&b'\n')
 }
 
 /// The storage every instance shares. Implementations must be cheap to call concurrently and
@@ -348,6 +367,10 @@ mod tests {
             BusMessage::Deleted {
                 session: "s".into(),
             },
+            BusMessage::Changed(crate::engine::Change::ListChanged("tools".into())),
+            BusMessage::Changed(crate::engine::Change::ResourceUpdated(
+                "musehub://repos/a/b c".into(),
+            )),
             BusMessage::Connected,
         ];
         for m in all {

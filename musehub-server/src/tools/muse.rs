@@ -427,6 +427,7 @@ pub async fn muse_push(
     )
     .await?;
     tx.commit().await.db()?;
+    super::notify_changed(ctx, &repo, &["", "branches", "commits", "timeline"]);
     Ok(Json(PushResult {
         repo_id: repo.repo_id,
         branch,

@@ -359,6 +359,7 @@ pub async fn musehub_create_issue(
     let issue = model::issue(&db, &repo.repo_id, number)
         .await?
         .ok_or_else(|| ToolError::internal("the new issue vanished"))?;
+    super::notify_changed(ctx, &repo, &["", "issues"]);
     Ok(Json(issue))
 }
 
@@ -465,6 +466,7 @@ pub async fn musehub_update_issue(
     let issue = model::issue(&db, &repo.repo_id, issue_number)
         .await?
         .ok_or_else(|| ToolError::internal("the issue vanished"))?;
+    super::notify_changed(ctx, &repo, &["issues", &format!("issues/{issue_number}")]);
     Ok(Json(issue))
 }
 
@@ -536,6 +538,7 @@ pub async fn musehub_create_issue_comment(
         .await
         .db()?;
     tx.commit().await.db()?;
+    super::notify_changed(ctx, &repo, &[&format!("issues/{issue_number}")]);
     Ok(Json(NewComment {
         repo_id: repo.repo_id,
         target: format!("#{issue_number}"),
@@ -642,6 +645,7 @@ pub async fn musehub_create_pr(
     )
     .await?;
     let pr = read::find_pr(&db, &repo, &id).await?;
+    super::notify_changed(ctx, &repo, &["pulls"]);
     Ok(Json(pr))
 }
 
@@ -840,6 +844,18 @@ pub async fn musehub_merge_pr(
     .await?;
     tx.commit().await.db()?;
     let pr = read::find_pr(&db, &repo, &pr.pr_id).await?;
+    super::notify_changed(
+        ctx,
+        &repo,
+        &[
+            "",
+            "pulls",
+            &format!("pulls/{}", pr.number),
+            "branches",
+            "commits",
+            "timeline",
+        ],
+    );
     Ok(Json(MergeResult {
         pull_request: pr,
         merge_commit_id: new_head,
@@ -928,6 +944,7 @@ pub async fn musehub_create_pr_comment(
     .execute(db.pool())
     .await
     .db()?;
+    super::notify_changed(ctx, &repo, &[&format!("pulls/{}", pr.number)]);
     Ok(Json(NewComment {
         repo_id: repo.repo_id,
         target: pr.pr_id,
@@ -1019,6 +1036,7 @@ pub async fn musehub_submit_pr_review(
     .execute(db.pool())
     .await
     .db()?;
+    super::notify_changed(ctx, &repo, &[&format!("pulls/{}", pr.number)]);
     Ok(Json(ReviewView {
         review_id: id,
         reviewer: handle,
@@ -1172,6 +1190,7 @@ pub async fn musehub_create_release(
         },
     )
     .await?;
+    super::notify_changed(ctx, &repo, &["", "releases"]);
     Ok(Json(release))
 }
 
@@ -1226,6 +1245,7 @@ pub async fn musehub_star_repo(
         &repo.repo_id,
     )
     .await?;
+    super::notify_changed(ctx, &repo, &[""]);
     Ok(Json(StarResult {
         repo_id: repo.repo_id,
         starred: true,
