@@ -97,3 +97,6 @@ if ! command -v redis-server >/dev/null 2>&1; then
   apt-get update && apt-get install -y redis-server
 fi
 MUSEHUB_REQUIRE_REDIS=1 cargo test -p musehub-tests --test scale_out
+echo "== scale-out: three musehub-server processes, official Python client round robin, instance kill, Redis restart"
+cargo build -p musehub-server
+bash tests/e2e/scale_out.sh

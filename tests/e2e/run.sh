@@ -26,19 +26,9 @@ fi
 BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
 PYTHON="${PYTHON:-python3}"
 
-# --- venv with the pinned requirements (reinstalled when requirements.txt changes) ----------
-venv="$HERE/.venv"
-stamp="$venv/.requirements.sha256"
-want="$(sha256sum "$HERE/requirements.txt" | cut -d' ' -f1)"
-if [[ ! -x "$venv/bin/python" ]]; then
-    echo "== creating venv $venv"
-    "$PYTHON" -m venv "$venv"
-fi
-if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
-    echo "== installing python requirements"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$HERE/requirements.txt"
-    echo "$want" >"$stamp"
-fi
+# shellcheck source=tests/e2e/lib.sh
+source "$HERE/lib.sh"
+ensure_venv
 
 # --- a temp dir, a key, a server ----------------------------------------------------------
 tmp="$(mktemp -d)"
@@ -57,35 +47,9 @@ handle="e2e-user"
 echo "== keys generate --handle $handle"
 "$BIN" keys generate --handle "$handle" --out "$tmp/e2e.key" --database-url "$db"
 
-free_port() {
-    "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-started=""
-for _attempt in 1 2 3; do # a free port can be taken between probing and binding
-    port="$(free_port)"
-    "$BIN" --database-url "$db" --bind "127.0.0.1:$port" --seed-demo >"$tmp/server.log" 2>&1 &
-    server_pid=$!
-    for _ in $(seq 1 150); do
-        if ! kill -0 "$server_pid" 2>/dev/null; then
-            break
-        fi
-        if "$PYTHON" -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:$port/readyz', timeout=1).status == 200 else 1)" 2>/dev/null; then
-            started=1
-            break
-        fi
-        sleep 0.1
-    done
-    [[ -n "$started" ]] && break
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-done
-if [[ -z "$started" ]]; then
-    echo "run.sh: the server did not start; its log:" >&2
-    cat "$tmp/server.log" >&2
-    exit 1
-fi
+start_server "$tmp/server.log" --database-url "$db" --seed-demo || exit 1
+server_pid="$started_pid"
+port="$started_port"
 echo "== server: http://127.0.0.1:$port/mcp (pid $server_pid)"
 
 status=0

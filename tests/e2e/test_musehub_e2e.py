@@ -41,6 +41,9 @@ from mcp.client.streamable_http import streamable_http_client  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 URL = os.environ.get("MUSEHUB_E2E_URL", "")
+# Set by tests/e2e/scale_out.sh: several instances sharing one Redis. The SDK then talks to
+# URL while RoundRobin sends each of its HTTP requests to the next instance in turn.
+URLS = [u for u in os.environ.get("MUSEHUB_E2E_URLS", "").split(",") if u]
 HANDLE = os.environ.get("MUSEHUB_E2E_HANDLE", "")
 KEY_FILE = os.environ.get("MUSEHUB_E2E_KEY", "")
 TIMEOUT_S = 60
@@ -67,6 +70,25 @@ def private_key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(seed)
 
 
+class RoundRobin(httpx2.AsyncBaseTransport):
+    """A load balancer without sticky sessions: each request goes to the next instance."""
+
+    def __init__(self, urls: list[str]) -> None:
+        self.targets = [httpx2.URL(u) for u in urls]
+        self.sent = 0
+        self.inner = httpx2.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        target = self.targets[self.sent % len(self.targets)]
+        self.sent += 1
+        request.url = request.url.copy_with(host=target.host, port=target.port)
+        request.headers["host"] = f"{target.host}:{target.port}"
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 class Recorder:
     """Every HTTP exchange the SDK makes: (method, JSON-RPC method, status, headers)."""
 
@@ -84,6 +106,7 @@ class Recorder:
                 "method": req.method,
                 "rpc": body.get("method") if isinstance(body, dict) else None,
                 "signed": "authorization" in req.headers,
+                "port": req.url.port,
                 "status": response.status_code,
                 "headers": {k.lower(): v for k, v in response.headers.items()},
             }
@@ -99,6 +122,7 @@ async def connect(
         auth=MSignAuth(HANDLE, private_key()) if signed else None,
         timeout=httpx2.Timeout(10.0, read=60.0),
         event_hooks={"response": [recorder.on_response]},
+        transport=RoundRobin(URLS) if URLS else None,
     )
     with anyio.fail_after(TIMEOUT_S):
         async with http:
@@ -261,6 +285,10 @@ async def test_the_whole_workflow_signed_with_the_documented_hook(mode: str) -> 
     assert recorder.exchanges
     assert all(e["signed"] for e in recorder.exchanges), recorder.exchanges
     assert all(e["status"] < 400 for e in recorder.exchanges), recorder.exchanges
+    if URLS:
+        # Behind the round robin every instance served part of the one session.
+        served = {e["port"] for e in recorder.exchanges}
+        assert len(served) == len(URLS), (served, URLS)
 
 
 @pytest.mark.anyio
