@@ -25,38 +25,49 @@ pub fn random_id(bytes: usize) -> String {
 
 /// Concurrency counters by key (requests in flight per client address): a slot is held by
 /// the returned guard and freed when it drops; keys at zero are forgotten.
-#[derive(Default, Clone)]
-pub struct Counters(std::sync::Arc<parking_lot::Mutex<std::collections::HashMap<String, usize>>>);
+pub struct Counters<K>(std::sync::Arc<parking_lot::Mutex<std::collections::HashMap<K, usize>>>);
 
-/// One counted slot of [`Counters`].
-pub struct CounterSlot {
-    counters: Counters,
-    key: String,
+impl<K> Default for Counters<K> {
+    fn default() -> Self {
+        Self(Default::default())
+    }
 }
 
-impl Counters {
+impl<K> Clone for Counters<K> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+/// One counted slot of [`Counters`].
+pub struct CounterSlot<K: std::hash::Hash + Eq> {
+    counters: Counters<K>,
+    key: K,
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Counters<K> {
     /// Takes a slot for `key`, unless `limit` are already taken.
-    pub fn acquire(&self, key: &str, limit: usize) -> Option<CounterSlot> {
+    pub fn acquire(&self, key: K, limit: usize) -> Option<CounterSlot<K>> {
         let mut map = self.0.lock();
-        let n = map.entry(key.to_string()).or_insert(0);
+        let n = map.entry(key.clone()).or_insert(0);
         if *n >= limit {
             return None;
         }
         *n += 1;
         Some(CounterSlot {
             counters: self.clone(),
-            key: key.to_string(),
+            key,
         })
     }
 
     /// Slots taken for `key`.
     #[cfg(test)]
-    pub fn get(&self, key: &str) -> usize {
+    pub fn get(&self, key: &K) -> usize {
         self.0.lock().get(key).copied().unwrap_or(0)
     }
 }
 
-impl Drop for CounterSlot {
+impl<K: std::hash::Hash + Eq> Drop for CounterSlot<K> {
     fn drop(&mut self) {
         let mut map = self.counters.0.lock();
         if let Some(n) = map.get_mut(&self.key) {
@@ -80,7 +91,7 @@ mod tests {
         assert!(c.acquire("ip", 2).is_none());
         assert!(c.acquire("other", 2).is_some());
         drop(a);
-        assert_eq!(c.get("ip"), 1);
+        assert_eq!(c.get(&"ip"), 1);
         assert!(c.acquire("ip", 2).is_some());
     }
 

@@ -96,6 +96,20 @@ pub struct Lists {
 }
 
 impl Lists {
+    /// No pages at all: a placeholder until the real pages are built.
+    pub(crate) fn empty() -> Self {
+        let none = |key| Pages {
+            key,
+            pages: Vec::new(),
+        };
+        Self {
+            tools: none("tools"),
+            resources: none("resources"),
+            templates: none("resourceTemplates"),
+            prompts: none("prompts"),
+        }
+    }
+
     /// Serialises every list of the registry, each page with `extra` fields beside the items
     /// (the 2026-07-28 era's `resultType`, caching hints and `_meta`).
     pub fn build(registry: &Registry, page_size: usize, extra: &Map<String, Value>) -> Self {

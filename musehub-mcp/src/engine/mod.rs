@@ -65,7 +65,7 @@ pub struct Server {
     /// Per-identity rate limits, when configured.
     pub(crate) limits: Option<Arc<crate::auth::RateLimits>>,
     /// Requests being handled per client address.
-    pub(crate) in_flight_by_ip: crate::util::Counters,
+    pub(crate) in_flight_by_ip: crate::util::Counters<Option<std::net::IpAddr>>,
     /// The store shared with the other instances, when the server runs as one of several.
     pub(crate) backplane: Option<Arc<dyn Backplane>>,
     capabilities: Value,
@@ -189,13 +189,13 @@ impl ServerBuilder {
             in_flight_by_ip: crate::util::Counters::default(),
             registry,
             lists,
-            modern_lists: Lists::build(registry, 0, &Map::new()),
+            // Built below, once the server info their `_meta` carries is in place.
+            modern_lists: Lists::empty(),
             state: Arc::new(self.state),
             capabilities,
             config: self.config,
             docs: self.docs,
         };
-        // The modern pages carry the era's fields, which need the finished server info.
         server.modern_lists = Lists::build(
             registry,
             server.config.page_size,

@@ -11,7 +11,7 @@
 //!   415), body size (413), JSON (400), protocol version (400), session (400/404).
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -151,12 +151,17 @@ fn transport_error(status: StatusCode, message: &str) -> Response {
     rpc_error(status, None, McpError::new(TRANSPORT_ERROR, message))
 }
 
-/// The client's address, for anonymous callers' rate limits.
-fn client_ip(req: &Request) -> String {
+/// The client's address (from the accept loop's `ConnectInfo`), for per-address limits.
+/// Kept as an `IpAddr` on the hot path; [`ip_text`] formats it only for a rate limit.
+fn client_addr(req: &Request) -> Option<IpAddr> {
     req.extensions()
         .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+        .map(|c| c.0.ip())
+}
+
+/// An address as the rate limits key anonymous callers (`unknown` without one).
+pub(crate) fn ip_text(addr: Option<IpAddr>) -> String {
+    addr.map_or_else(|| "unknown".into(), |ip| ip.to_string())
 }
 
 /// The guards every `/mcp` request passes, cheapest first: Host (421) and Origin (403), then
@@ -192,15 +197,15 @@ async fn guard(
     if req.extensions().get::<Caller>().is_none() {
         req.extensions_mut().insert(Caller::anonymous());
     }
-    let ip_key = client_ip(&req);
+    let addr = client_addr(&req);
     let Some(_in_flight) = server
         .in_flight_by_ip
-        .acquire(&ip_key, server.config.max_in_flight_per_ip)
+        .acquire(addr, server.config.max_in_flight_per_ip)
     else {
         return too_busy("Too Many Requests: too many requests in flight from this address");
     };
     if let Some(limits) = &server.limits {
-        let ip = client_ip(&req);
+        let ip = ip_text(addr);
         let caller = req
             .extensions()
             .get::<Caller>()
@@ -260,7 +265,7 @@ pub(crate) async fn gate_tool_call(
     server: &Server,
     req: &RpcRequest,
     caller: &Caller,
-    ip: &str,
+    addr: Option<IpAddr>,
 ) -> Option<Response> {
     if req.method != "tools/call" {
         return None;
@@ -290,7 +295,7 @@ pub(crate) async fn gate_tool_call(
     }
     if let Some(limits) = &server.limits
         && let Err(l) = limits
-            .check_tool(name, caller, ip, server.backplane.as_deref())
+            .check_tool(name, caller, &ip_text(addr), server.backplane.as_deref())
             .await
     {
         return Some(too_many_requests(&l));
@@ -299,7 +304,7 @@ pub(crate) async fn gate_tool_call(
 }
 
 async fn mcp(State(server): State<Arc<Server>>, req: Request) -> Response {
-    let ip = client_ip(&req);
+    let addr = client_addr(&req);
     let (parts, body) = req.into_parts();
     let caller = parts
         .extensions
@@ -307,7 +312,7 @@ async fn mcp(State(server): State<Arc<Server>>, req: Request) -> Response {
         .cloned()
         .unwrap_or_default();
     match parts.method {
-        Method::POST => post(server, parts.headers, body, caller, ip).await,
+        Method::POST => post(server, parts.headers, body, caller, addr).await,
         Method::GET => get(server, &parts.headers, &caller).await,
         Method::DELETE => delete(server, &parts.headers, &caller).await,
         _ => {
@@ -398,15 +403,15 @@ fn check_origin(server: &Server, headers: &HeaderMap) -> Result<(), Response> {
 /// Does the `Accept` header admit `wanted` (`type/subtype`), counting wildcards?
 fn accepts(headers: &HeaderMap, wanted: &str) -> bool {
     let (wt, _) = wanted.split_once('/').unwrap_or((wanted, ""));
+    // Compared without allocating: this runs on every POST.
     headers.get_all(header::ACCEPT).iter().any(|v| {
         v.to_str().unwrap_or("").split(',').any(|item| {
-            let mt = item
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            mt == wanted || mt == "*/*" || mt == format!("{wt}/*")
+            let mt = item.split(';').next().unwrap_or("").trim();
+            mt.eq_ignore_ascii_case(wanted)
+                || mt == "*/*"
+                || mt
+                    .split_once('/')
+                    .is_some_and(|(t, sub)| sub == "*" && t.eq_ignore_ascii_case(wt))
         })
     })
 }
@@ -514,7 +519,7 @@ async fn post(
     headers: HeaderMap,
     body: Body,
     caller: Caller,
-    ip: String,
+    addr: Option<IpAddr>,
 ) -> Response {
     if !(accepts(&headers, "application/json") && accepts(&headers, "text/event-stream")) {
         return transport_error(
@@ -562,7 +567,7 @@ async fn post(
         }
     };
     if value.is_object() && super::http_modern::is_modern_request(&value, &headers) {
-        return super::http_modern::post(server, headers, value, caller, ip).await;
+        return super::http_modern::post(server, headers, value, caller, addr).await;
     }
     if value.is_array() && super::http_modern::header_is_modern(&headers) {
         return rpc_error(
@@ -591,7 +596,7 @@ async fn post(
     };
     match message {
         Message::Request(req) => {
-            if let Some(r) = gate_tool_call(&server, &req, &caller, &ip).await {
+            if let Some(r) = gate_tool_call(&server, &req, &caller, addr).await {
                 return r;
             }
             request(server, session, req, caller).await
@@ -697,8 +702,8 @@ async fn request(
     let task_session = session.clone();
     let task_server = server.clone();
     let final_tx = tx.clone();
-    // The call runs in its own task, inside the request's span, so its log lines (a panic,
-    // say) carry whatever the server put there (a request id).
+    // The call runs inside the request's span, so its log lines (a panic, say) carry
+    // whatever the server put there (a request id).
     let call = async move {
         let call_env = env(&task_session, caller, Some(tx), cancel);
         let outcome = task_server.handle_request(req, call_env).await;
@@ -707,10 +712,7 @@ async fn request(
             .send(Outgoing::Final(encode_response(&id, &outcome)))
             .await;
     };
-    tokio::spawn(tracing::Instrument::instrument(
-        call,
-        tracing::Span::current(),
-    ));
+    super::start_call(call).await;
 
     let first = match rx.recv().await {
         Some(Outgoing::Final(bytes)) => {
@@ -1116,5 +1118,21 @@ mod tests {
         assert!(accepts(&h, "text/event-stream"));
         h.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         assert!(!accepts(&h, "text/event-stream"));
+        h.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("Application/JSON;q=1, TEXT/*"),
+        );
+        assert!(accepts(&h, "application/json"), "case-insensitive");
+        assert!(
+            accepts(&h, "text/event-stream"),
+            "case-insensitive wildcard"
+        );
+        h.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        assert!(accepts(&h, "text/event-stream"));
+        h.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("image/*, text/html"),
+        );
+        assert!(!accepts(&h, "application/json"));
     }
 }

@@ -113,7 +113,7 @@ pub async fn post(
     headers: HeaderMap,
     value: Value,
     caller: Caller,
-    ip: String,
+    addr: Option<std::net::IpAddr>,
 ) -> Response {
     let message = match jsonrpc::classify(value, server.config.max_id_bytes) {
         Ok(m) => m,
@@ -184,7 +184,7 @@ pub async fn post(
     if req.method == "subscriptions/listen" {
         return listen(&server, &req);
     }
-    if let Some(r) = super::http::gate_tool_call(&server, &req, &caller, &ip).await {
+    if let Some(r) = super::http::gate_tool_call(&server, &req, &caller, addr).await {
         return r;
     }
     let (tx, mut rx) = mpsc::channel(server.config.request_queue.max(1));
@@ -202,14 +202,19 @@ pub async fn post(
             .send(Outgoing::Final(encode_response(&id, &outcome)))
             .await;
     };
-    tokio::spawn(tracing::Instrument::instrument(
-        call,
-        tracing::Span::current(),
-    ));
+    super::start_call(call).await;
     // Closing the response cancels the call (streamable-http.mdx, "Cancellation"): the guard
     // lives as long as this handler and then the response body.
     let guard = cancel.drop_guard();
+    // A call that finished while it was started needs no timer.
+    let mut done = rx.try_recv().ok();
     let first = loop {
+        if let Some(m) = done.take() {
+            match m {
+                Outgoing::CloseStream => continue,
+                m => break Some(m),
+            }
+        }
         match tokio::time::timeout(server.config.stream_after, rx.recv()).await {
             Ok(Some(Outgoing::CloseStream)) => continue,
             Ok(Some(m)) => break Some(m),
