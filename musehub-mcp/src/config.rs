@@ -65,6 +65,12 @@ pub struct ServerConfig {
     /// is closed (Slowloris protection). Default 10 s.
     #[serde(with = "secs")]
     pub header_read_timeout: Duration,
+    /// The most an HTTP/1 connection buffers (hyper's `max_buf_size`; at least 8,192): a
+    /// request head (request line and headers) larger than this is refused with 431. The
+    /// default, 8 KiB, is hyper's minimum and keeps an open SSE stream's connection near
+    /// 16 KiB (hyper's read and write buffers); raise it for clients that send larger
+    /// headers (long `Mcp-Param-*` values, big cookies). Default 8,192.
+    pub http1_max_buf_bytes: usize,
     /// Deadline for in-flight calls on graceful shutdown. Default 10 s.
     #[serde(with = "secs")]
     pub shutdown_grace: Duration,
@@ -151,6 +157,7 @@ impl Default for ServerConfig {
             max_id_bytes: 256,
             call_timeout: Duration::from_secs(600),
             header_read_timeout: Duration::from_secs(10),
+            http1_max_buf_bytes: 8192,
             shutdown_grace: Duration::from_secs(10),
             cache: CacheConfig::default(),
             state_key: None,

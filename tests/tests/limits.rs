@@ -245,3 +245,47 @@ async fn a_call_past_its_timeout_is_stopped() {
     );
     assert_eq!(post(&s, Some(&sid), ping(2)).await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn an_oversize_request_head_is_431_and_a_larger_bound_admits_it() {
+    let padding = "x".repeat(10 * 1024);
+    let s = start(ServerConfig::default()).await;
+    let r = Client::new()
+        .post(&s.url)
+        .header("accept", BOTH)
+        .header("content-type", "application/json")
+        .header("x-padding", padding.as_str())
+        .body(ping(1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+    // The server goes on serving; a large body is no request head and still streams through.
+    let big = json!({"jsonrpc": "2.0", "id": 2, "method": "ping", "params": {"_meta": {"pad": "y".repeat(64 * 1024)}}});
+    let r = post(&s, None, big.to_string()).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::BAD_REQUEST,
+        "no session, but read and parsed"
+    );
+
+    let roomy = start(ServerConfig {
+        http1_max_buf_bytes: 64 * 1024,
+        ..ServerConfig::default()
+    })
+    .await;
+    let r = Client::new()
+        .post(&roomy.url)
+        .header("accept", BOTH)
+        .header("content-type", "application/json")
+        .header("x-padding", padding.as_str())
+        .body(
+            json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}

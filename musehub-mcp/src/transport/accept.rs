@@ -5,6 +5,9 @@
 //!   small keep-alive responses by ~40 ms.
 //! - A header read timeout (`ServerConfig::header_read_timeout`): a client that trickles its
 //!   request headers (Slowloris) is cut off instead of holding a connection forever.
+//! - A bounded connection buffer (`ServerConfig::http1_max_buf_bytes`, 8 KiB): hyper's
+//!   default lets it grow to ~400 KiB and costs an idle SSE stream ~21 KiB; bounded, ~16 KiB,
+//!   and request heads above the bound get 431.
 //! - The peer address in each request's extensions (`ConnectInfo`), for anonymous callers'
 //!   rate limits and per-address in-flight limits.
 //! - Graceful shutdown: stop accepting, let in-flight calls finish, end every session after
@@ -58,7 +61,9 @@ pub async fn serve_router(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout)
-        .keep_alive(true);
+        .keep_alive(true)
+        // hyper panics below its minimum, 8,192.
+        .max_buf_size(server.config.http1_max_buf_bytes.max(8192));
     builder.http2().timer(TokioTimer::new());
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
