@@ -69,7 +69,8 @@ pub struct ServerConfig {
     /// request head (request line and headers) larger than this is refused with 431. The
     /// default, 8 KiB, is hyper's minimum and keeps an open SSE stream's connection near
     /// 16 KiB (hyper's read and write buffers); raise it for clients that send larger
-    /// headers (long `Mcp-Param-*` values, big cookies). Default 8,192.
+    /// headers (long `Mcp-Param-*` values, big cookies, proxies' forwarded tokens):
+    /// `MUSEHUB_HTTP1_MAX_BUF_BYTES`. Default 8,192.
     pub http1_max_buf_bytes: usize,
     /// Deadline for in-flight calls on graceful shutdown. Default 10 s.
     #[serde(with = "secs")]
@@ -175,7 +176,7 @@ impl ServerConfig {
     /// Reads overrides from the environment: adds origins from `MUSEHUB_ALLOWED_ORIGINS` and
     /// hosts from `MUSEHUB_ALLOWED_HOSTS` (comma-separated), and takes
     /// `MUSEHUB_SESSION_IDLE_SECS`, `MUSEHUB_SESSION_SWEEP_SECS`, `MUSEHUB_MAX_SESSIONS`,
-    /// `MUSEHUB_MAX_BODY_BYTES`, `MUSEHUB_SHUTDOWN_GRACE_SECS`, `MUSEHUB_STATE_KEY` and
+    /// `MUSEHUB_MAX_BODY_BYTES`, `MUSEHUB_HTTP1_MAX_BUF_BYTES`, `MUSEHUB_SHUTDOWN_GRACE_SECS`, `MUSEHUB_STATE_KEY` and
     /// `MUSEHUB_REDIS_URL` when set; unparsable numbers are ignored.
     pub fn with_env(mut self) -> Self {
         if let Ok(v) = std::env::var("MUSEHUB_ALLOWED_ORIGINS") {
@@ -208,6 +209,9 @@ impl ServerConfig {
         }
         if let Some(n) = count("MUSEHUB_MAX_BODY_BYTES") {
             self.max_body_bytes = n;
+        }
+        if let Some(n) = count("MUSEHUB_HTTP1_MAX_BUF_BYTES") {
+            self.http1_max_buf_bytes = n;
         }
         if let Some(d) = secs("MUSEHUB_SHUTDOWN_GRACE_SECS") {
             self.shutdown_grace = d;

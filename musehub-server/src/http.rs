@@ -29,7 +29,7 @@ pub fn app(server: Arc<Server>, db: Db) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .with_state(db.clone())
+        .with_state((server.clone(), db.clone()))
         .merge(crate::connect::routes(server.clone(), db))
         .merge(musehub_mcp::transport::http::router(server))
         .layer(axum::middleware::from_fn(move |req, next| {
@@ -41,11 +41,19 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-async fn readyz(State(db): State<Db>) -> Response {
-    if db.ping().await {
-        (StatusCode::OK, "ready").into_response()
-    } else {
+/// Ready when the database answers and, running as one of several instances, the shared
+/// bus is subscribed (until then changes raised on the other instances would not reach it).
+async fn readyz(State((server, db)): State<(Arc<Server>, Db)>) -> Response {
+    if !db.ping().await {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+    } else if !server.is_ready() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shared bus (Redis) not connected",
+        )
+            .into_response()
+    } else {
+        (StatusCode::OK, "ready").into_response()
     }
 }
 

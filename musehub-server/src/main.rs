@@ -583,14 +583,31 @@ async fn serve(cli: Cli, no_arguments: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A URL with its credentials (between `://` and `@`) masked, for the banner and logs.
+/// A URL with its credentials masked, for the banner and logs: the user information
+/// (between `://` and `@`) and the values of query parameters that name a password.
 fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
         (Some(start), Some(at)) if at > start => {
-            format!("{}://***{}", &url[..start], &url[at..])
+            format!("{}://***{}", &base[..start], &base[at..])
         }
-        _ => url.to_string(),
+        _ => base.to_string(),
+    };
+    if let Some(q) = query {
+        let params: Vec<String> = q
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.to_ascii_lowercase().contains("pass") => format!("{k}=***"),
+                _ => p.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
     }
+    out
 }
 
 fn print_banner(addr: SocketAddr, database: &str, redis: Option<&str>, auth: &AuthSettings) {
@@ -698,5 +715,13 @@ mod tests {
         );
         assert_eq!(redacted("sqlite://musehub.db"), "sqlite://musehub.db");
         assert_eq!(redacted("sqlite::memory:"), "sqlite::memory:");
+        assert_eq!(
+            redacted("postgres://db/hub?sslmode=require&password=pw"),
+            "postgres://db/hub?sslmode=require&password=***"
+        );
+        assert_eq!(
+            redacted("redis+unix:///run/redis.sock?db=0&pass=s3cret"),
+            "redis+unix:///run/redis.sock?db=0&pass=***"
+        );
     }
 }

@@ -1,7 +1,19 @@
-# Shared by tests/e2e/run.sh and tests/e2e/scale_out.sh (sourced, not run): the Python venv
-# with the pinned requirements, a free loopback port, and starting one musehub-server.
+# Shared by tests/e2e/run.sh and tests/e2e/scale_out.sh (sourced, not run): the server
+# binary, the Python venv with the pinned requirements, a free loopback port, and starting
+# one musehub-server.
 #
-# Expects HERE (this directory), BIN (the server binary) and PYTHON to be set.
+# Expects HERE (this directory). Sets ROOT, BIN (absolute; MUSEHUB_SERVER_BIN, default
+# target/debug/musehub-server, which the caller builds) and PYTHON (default python3, >= 3.10).
+
+ROOT="$(cd "$HERE/../.." && pwd)"
+BIN="${MUSEHUB_SERVER_BIN:-$ROOT/target/debug/musehub-server}"
+if [[ ! -x "$BIN" ]]; then
+    echo "$(basename "$0"): server binary not found or not executable: $BIN" >&2
+    echo "$(basename "$0"): build it with 'cargo build -p musehub-server' or set MUSEHUB_SERVER_BIN" >&2
+    exit 2
+fi
+BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
+PYTHON="${PYTHON:-python3}"
 
 # The venv with the pinned requirements, reinstalled when requirements.txt changes.
 venv="$HERE/.venv"

@@ -16,18 +16,9 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
-BIN="${MUSEHUB_SERVER_BIN:-$ROOT/target/debug/musehub-server}"
-if [[ ! -x "$BIN" ]]; then
-    echo "run.sh: server binary not found or not executable: $BIN" >&2
-    echo "run.sh: build it with 'cargo build -p musehub-server' or set MUSEHUB_SERVER_BIN" >&2
-    exit 2
-fi
-BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
-PYTHON="${PYTHON:-python3}"
-
 # shellcheck source=tests/e2e/lib.sh
 source "$HERE/lib.sh"
+
 ensure_venv
 
 # --- a temp dir, a key, a server ----------------------------------------------------------

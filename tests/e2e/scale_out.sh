@@ -18,22 +18,14 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
-BIN="${MUSEHUB_SERVER_BIN:-$ROOT/target/debug/musehub-server}"
-if [[ ! -x "$BIN" ]]; then
-    echo "scale_out.sh: server binary not found: $BIN (cargo build -p musehub-server)" >&2
-    exit 2
-fi
-BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
-PYTHON="${PYTHON:-python3}"
+# shellcheck source=tests/e2e/lib.sh
+source "$HERE/lib.sh"
 REDIS_SERVER="${REDIS_SERVER:-$(command -v redis-server || true)}"
 if [[ -z "$REDIS_SERVER" ]]; then
     echo "scale_out.sh: redis-server is required (apt-get install -y redis-server)" >&2
     exit 2
 fi
 
-# shellcheck source=tests/e2e/lib.sh
-source "$HERE/lib.sh"
 ensure_venv
 
 tmp="$(mktemp -d)"
@@ -42,9 +34,9 @@ cleanup() {
     for pid in "${pids[@]}"; do
         kill "$pid" 2>/dev/null || true
     done
-    # The tests restart Redis themselves; stop whichever process holds the port now.
-    if [[ -n "${redis_port:-}" ]]; then
-        "$venv/bin/python" -c "import socket,sys; s=socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1); s.sendall(b'SHUTDOWN NOSAVE\r\n'); s.close()" "$redis_port" 2>/dev/null || true
+    # The tests restart Redis themselves: whichever redis-server runs now wrote the pid file.
+    if [[ -f "$tmp/redis/redis.pid" ]]; then
+        kill "$(cat "$tmp/redis/redis.pid")" 2>/dev/null || true
     fi
     wait 2>/dev/null || true
     rm -rf "$tmp"
@@ -53,15 +45,22 @@ trap cleanup EXIT
 
 redis_port="$(free_port)"
 mkdir -p "$tmp/redis"
-redis_args=(--port "$redis_port" --bind 127.0.0.1 --save "" --appendonly yes --appendfsync always --dir "$tmp/redis")
+redis_args=(--port "$redis_port" --bind 127.0.0.1 --save "" --appendonly yes --appendfsync always --dir "$tmp/redis" --pidfile "$tmp/redis/redis.pid")
 "$REDIS_SERVER" "${redis_args[@]}" >"$tmp/redis.log" 2>&1 &
 pids+=($!)
+redis_ready=""
 for _ in $(seq 1 100); do
     if "$venv/bin/python" -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1)" "$redis_port" 2>/dev/null; then
+        redis_ready=1
         break
     fi
     sleep 0.1
 done
+if [[ -z "$redis_ready" ]]; then
+    echo "scale_out.sh: redis-server did not start; its log:" >&2
+    cat "$tmp/redis.log" >&2
+    exit 1
+fi
 echo "== redis on 127.0.0.1:$redis_port"
 
 db="sqlite://$tmp/hub.db"
@@ -75,27 +74,29 @@ for name in a b c; do
     extra=()
     # One instance loads the demo hub before the others start on the same file.
     [[ "$name" == a ]] && extra=(--seed-demo)
-    start_server "$tmp/$name.log" "${common[@]}" "${extra[@]}" || exit 1
+    start_server "$tmp/$name.log" "${common[@]}" ${extra[@]+"${extra[@]}"} || exit 1
     pids+=("$started_pid")
     instance_pids+=("$started_pid")
     urls+=("http://127.0.0.1:$started_port/mcp")
     echo "== instance $name: ${urls[-1]} (pid $started_pid)"
 done
 
-status=0
-(
+# Two runs, each with its own status: a failure of the first must not hide behind the second.
+run_tests() {
     cd "$HERE"
     export MUSEHUB_E2E_URL="${urls[0]}"
     MUSEHUB_E2E_URLS="$(IFS=,; echo "${urls[*]}")"
     export MUSEHUB_E2E_URLS
     export MUSEHUB_E2E_HANDLE="$handle" MUSEHUB_E2E_KEY="$tmp/user.key"
-    "$venv/bin/python" -m pytest -q -rs -k whole_workflow test_musehub_e2e.py
+    "$venv/bin/python" -m pytest -q -rs -k whole_workflow test_musehub_e2e.py || return $?
     MUSEHUB_SCALE_PIDS="$(IFS=,; echo "${instance_pids[*]}")" \
     MUSEHUB_SCALE_REDIS_BIN="$REDIS_SERVER" \
     MUSEHUB_SCALE_REDIS_DIR="$tmp/redis" \
     MUSEHUB_SCALE_REDIS_PORT="$redis_port" \
         "$venv/bin/python" -m pytest -q -rs test_scale_out.py
-) || status=$?
+}
+status=0
+(run_tests) || status=$?
 if [[ $status -ne 0 ]]; then
     for name in a b c; do
         echo "== instance $name log (last 40 lines)"

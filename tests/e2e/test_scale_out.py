@@ -21,6 +21,8 @@ import httpx2
 httpx2.alias_httpx()
 
 import asyncio  # noqa: E402
+
+import anyio  # noqa: E402
 import contextlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
@@ -80,7 +82,8 @@ def stop_redis() -> None:
 def start_redis() -> None:
     args = [REDIS_BIN, "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", ""]
     args += ["--appendonly", "yes", "--appendfsync", "always", "--dir", REDIS_DIR]
-    # scale_out.sh stops it on exit (SHUTDOWN NOSAVE on the port).
+    args += ["--pidfile", os.path.join(REDIS_DIR, "redis.pid")]
+    # scale_out.sh stops it on exit (the pid file names whichever redis-server runs).
     subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 10
     while not redis_up():
@@ -190,7 +193,7 @@ def get_stream(http: httpx2.AsyncClient, url: str, sid: str, last_event_id: str 
 
 async def next_update(events, uri: str) -> tuple[str, dict[str, Any]]:
     """The next `notifications/resources/updated` for `uri` (others are skipped)."""
-    async with asyncio.timeout(15):
+    with anyio.fail_after(15):
         async for event_id, message in events:
             if message.get("method") == "notifications/resources/updated" and message["params"]["uri"] == uri:
                 assert event_id, "logged events carry an id"
@@ -243,15 +246,20 @@ async def test_killing_the_instance_holding_the_get_stream_loses_nothing() -> No
         assert "result" in answer(await post(http, c, sid, sub), 3)
 
         # The session's GET stream is held by A; a push on B notifies it.
-        with contextlib.suppress(httpx2.HTTPError):
-            async with get_stream(http, a, sid) as stream:
-                assert stream.status_code == 200
-                events = sse_events(stream)
-                await push_branch(http, b, sid, where, "feature/one")
-                seen_id, _ = await next_update(events, uri)
-                # A dies with the stream open.
-                os.kill(PIDS[0], signal.SIGKILL)
+        held = get_stream(http, a, sid)
+        stream = await held.__aenter__()
+        events = sse_events(stream)
+        try:
+            assert stream.status_code == 200
+            await push_branch(http, b, sid, where, "feature/one")
+            seen_id, _ = await next_update(events, uri)
+            # A dies with the stream open.
+            os.kill(PIDS[0], signal.SIGKILL)
+        finally:
+            # Closing what is left of the stream may fail once A is gone; nothing else may.
+            with contextlib.suppress(httpx2.HTTPError):
                 await events.aclose()
+                await held.__aexit__(None, None, None)
 
         # While no stream is open, C raises another update: it is logged in Redis.
         await push_branch(http, c, sid, where, "feature/two")

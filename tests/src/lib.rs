@@ -283,6 +283,17 @@ pub async fn serve(server: Arc<Server>) -> TestServer {
         })
         .await;
     });
+    // With a shared store, an instance hears the others only once its bus is subscribed.
+    for _ in 0..500 {
+        if server.is_ready() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        server.is_ready(),
+        "the server's bus did not connect within 5 s"
+    );
     TestServer {
         url: format!("http://{addr}/mcp"),
         addr,

@@ -11,8 +11,8 @@
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock, FakeRelativeClock};
 use governor::middleware::StateInformationMiddleware;
@@ -120,7 +120,15 @@ pub struct RateLimits {
     tools: HashMap<String, Class>,
     /// True while the shared store is failing and the local buckets stand in for it.
     degraded: AtomicBool,
+    /// While degraded, the store is tried again only after this many milliseconds since
+    /// `epoch` (so a hanging Redis costs one timeout per [`SHARED_RETRY`], not one per request).
+    retry_shared_at: AtomicU64,
+    epoch: Instant,
 }
+
+/// How long the local buckets stand in alone after the shared store failed, before it is
+/// tried again.
+pub const SHARED_RETRY: Duration = Duration::from_secs(1);
 
 impl RateLimits {
     /// Limits on the real clock.
@@ -154,6 +162,8 @@ impl RateLimits {
                 .map(|(name, n)| (name.clone(), class(format!("tool:{name}"), *n)))
                 .collect(),
             degraded: AtomicBool::new(false),
+            retry_shared_at: AtomicU64::new(0),
+            epoch: Instant::now(),
         }
     }
 
@@ -195,7 +205,9 @@ impl RateLimits {
         who: &str,
         shared: Option<&dyn Backplane>,
     ) -> Result<(), Limited> {
-        if let Some(store) = shared {
+        let now_ms = self.epoch.elapsed().as_millis() as u64;
+        let store = shared.filter(|_| now_ms >= self.retry_shared_at.load(Ordering::Relaxed));
+        if let Some(store) = store {
             let key = format!("{}:{who}", class.name);
             match store.rate_check(&key, class.limit).await {
                 Ok(verdict) => {
@@ -211,6 +223,8 @@ impl RateLimits {
                     };
                 }
                 Err(e) => {
+                    self.retry_shared_at
+                        .store(now_ms + SHARED_RETRY.as_millis() as u64, Ordering::Relaxed);
                     if !self.degraded.swap(true, Ordering::Relaxed) {
                         tracing::warn!(
                             error = %e,

@@ -57,6 +57,8 @@ pub struct Server {
     /// [`Server::sync_state_key`]); true from the start without a backplane or with a
     /// configured key.
     state_key_synced: std::sync::atomic::AtomicBool,
+    /// True while the bus of the backplane is subscribed (always true without one).
+    pub(crate) bus_up: std::sync::atomic::AtomicBool,
     pub(crate) changes: tokio::sync::broadcast::Sender<Change>,
     /// Fires when the server shuts down (ends `subscriptions/listen` streams).
     pub(crate) shutdown: CancellationToken,
@@ -176,12 +178,15 @@ impl ServerBuilder {
             ),
         };
         let key_synced = backplane.is_none() || self.config.state_key.is_some();
+        // With a backplane, not ready until its bus is subscribed.
+        let bus_up = backplane.is_none();
         let mut server = Server {
             info: self.info,
             sessions,
             backplane,
             state_key: parking_lot::RwLock::new(StateKey::new(self.config.state_key.as_deref())),
             state_key_synced: std::sync::atomic::AtomicBool::new(key_synced),
+            bus_up: std::sync::atomic::AtomicBool::new(bus_up),
             changes: tokio::sync::broadcast::channel(self.config.listen_buffer.max(1)).0,
             shutdown: CancellationToken::new(),
             auth,
@@ -881,17 +886,14 @@ impl Server {
             &json!({ "uri": uri }),
         );
         if let Some(b) = &self.backplane {
-            let (b, uri_owned) = (b.clone(), uri.to_string());
+            let (store, uri_owned) = (b.clone(), uri.to_string());
             spawn(async move {
-                match b.subscribers(&uri_owned).await {
-                    Ok(targets) => append_all(&*b, targets, msg).await,
+                match store.subscribers(&uri_owned).await {
+                    Ok(targets) => append_all(&*store, targets, msg).await,
                     Err(e) => tracing::warn!(error = %e, "resource-updated not shared"),
                 }
             });
-            // Every instance (this one included) hears it on the bus.
-            self.spawn_publish(BusMessage::Changed(Change::ResourceUpdated(
-                uri.to_string(),
-            )));
+            self.share_change(b, Change::ResourceUpdated(uri.to_string()));
             return;
         }
         for s in self.sessions.all() {
@@ -902,6 +904,16 @@ impl Server {
         self.broadcast(Change::ResourceUpdated(uri.to_string()));
     }
 
+    /// Tells the 2026-07-28 listen streams of every instance about a change: this instance's
+    /// at once (whether or not the store answers), the others' through the bus.
+    fn share_change(&self, backplane: &Arc<dyn Backplane>, change: Change) {
+        self.broadcast(change.clone());
+        self.spawn_publish(BusMessage::Changed {
+            origin: backplane.instance().to_string(),
+            change,
+        });
+    }
+
     /// Tells every session that a list changed: `kind` is `tools`, `resources` or `prompts`.
     pub fn notify_list_changed(&self, kind: &str) {
         let msg = encode_message(
@@ -910,14 +922,14 @@ impl Server {
             &json!({}),
         );
         if let Some(b) = &self.backplane {
-            let b = b.clone();
+            let store = b.clone();
             spawn(async move {
-                match b.sessions().await {
-                    Ok(targets) => append_all(&*b, targets, msg).await,
+                match store.sessions().await {
+                    Ok(targets) => append_all(&*store, targets, msg).await,
                     Err(e) => tracing::warn!(error = %e, "list-changed not shared"),
                 }
             });
-            self.spawn_publish(BusMessage::Changed(Change::ListChanged(kind.to_string())));
+            self.share_change(b, Change::ListChanged(kind.to_string()));
             return;
         }
         for s in self.sessions.all() {
@@ -1006,9 +1018,25 @@ impl Server {
             BusMessage::Deleted { session } => {
                 self.sessions.remove(&session);
             }
-            BusMessage::Changed(change) => self.broadcast(change),
-            BusMessage::Connected => {}
+            BusMessage::Changed { origin, change } => {
+                let ours = self
+                    .backplane
+                    .as_ref()
+                    .is_some_and(|b| b.instance() == origin);
+                if !ours {
+                    self.broadcast(change);
+                }
+            }
+            BusMessage::Connected | BusMessage::Disconnected => {}
         }
+    }
+
+    /// True when this instance hears the others: always without a backplane; with one, while
+    /// its bus subscription is up, so changes, answers and stream events raised on other
+    /// instances reach it. For readiness probes: an instance that just started (or lost
+    /// Redis) should not get traffic before it is.
+    pub fn is_ready(&self) -> bool {
+        self.bus_up.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// The key that seals MRTR request states: the configured one (`state_key`), else, with a
@@ -1025,26 +1053,39 @@ impl Server {
     }
 
     /// Offers this instance's key to the store and adopts the one it holds (the first
-    /// offered wins). Runs on first use and after each bus (re)connection, so a Redis that
-    /// restarted empty gets the key back from the instances that still hold it. While the
-    /// store is unreachable the instance keeps its own key: states it seals then open only
-    /// on it.
+    /// offered wins). Runs on first use, after each bus (re)connection and at every session
+    /// sweep, so a Redis that restarted empty (or evicted the key) gets it back from the
+    /// instances that hold it. While the store is unreachable the instance keeps its own key
+    /// (states it seals then open only on it) and tries again on the next use.
     pub(crate) async fn sync_state_key(&self) {
         let Some(b) = &self.backplane else { return };
         if self.config.state_key.is_some() {
             return;
         }
+        use std::sync::atomic::Ordering;
         let ours = self.state_key.read().to_bytes();
         match b.shared_secret("mrtr-state-key", &ours).await {
             Ok(bytes) => match StateKey::from_bytes(&bytes) {
                 Some(key) => {
+                    let was_synced = self.state_key_synced.load(Ordering::Acquire);
+                    if was_synced && key.to_bytes() != ours {
+                        tracing::warn!(
+                            "the shared requestState key changed (the store lost it and another \
+                             instance set a new one); states sealed before no longer open"
+                        );
+                    }
                     *self.state_key.write() = key;
-                    self.state_key_synced
-                        .store(true, std::sync::atomic::Ordering::Release);
+                    self.state_key_synced.store(true, Ordering::Release);
                 }
-                None => tracing::warn!("the shared store holds a malformed requestState key"),
+                None => {
+                    self.state_key_synced.store(false, Ordering::Release);
+                    tracing::warn!("the shared store holds a malformed requestState key");
+                }
             },
-            Err(e) => tracing::warn!(error = %e, "requestState key not agreed yet"),
+            Err(e) => {
+                self.state_key_synced.store(false, Ordering::Release);
+                tracing::warn!(error = %e, "requestState key not agreed yet");
+            }
         }
     }
 

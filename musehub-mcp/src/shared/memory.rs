@@ -87,7 +87,8 @@ impl MemoryBackplane {
 /// A GCRA bucket of `per_minute`: the emission interval and the burst window (a full
 /// minute's worth of requests may come at once).
 pub(crate) fn gcra(per_minute: u32) -> (Duration, Duration) {
-    let n = per_minute.max(1);
+    // Above a million a second the interval would round to 0 µs in the Redis script.
+    let n = per_minute.clamp(1, 60_000_000);
     let interval = Duration::from_secs(60) / n;
     (interval, interval * n)
 }

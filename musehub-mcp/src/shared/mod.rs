@@ -118,12 +118,20 @@ pub enum BusMessage {
         /// Session id.
         session: String,
     },
-    /// A list or a resource changed: every instance tells its 2026-07-28
-    /// `subscriptions/listen` streams (handshake-era sessions get it through their logs).
-    Changed(crate::engine::Change),
+    /// A list or a resource changed: every other instance tells its 2026-07-28
+    /// `subscriptions/listen` streams (the origin told its own at once; handshake-era
+    /// sessions get it through their logs).
+    Changed {
+        /// The [`Backplane::instance`] that raised it.
+        origin: String,
+        /// What changed.
+        change: crate::engine::Change,
+    },
     /// The bus (re)connected; messages sent while it was down were not received, so readers
     /// should catch up from the shared logs.
     Connected,
+    /// The bus connection was lost (the listener reconnects by itself).
+    Disconnected,
 }
 
 impl BusMessage {
@@ -155,12 +163,13 @@ impl BusMessage {
             }
             BusMessage::Cancel { session, id } => format!("C\n{session}\n{id}"),
             BusMessage::Deleted { session } => format!("D\n{session}"),
-            BusMessage::Changed(crate::engine::Change::ListChanged(kind)) => format!("L\n{kind}"),
-            BusMessage::Changed(crate::engine::Change::ResourceUpdated(uri)) => {
-                // A URI holds no newline (RFC 3986), but the split below keeps the rest anyway.
-                format!("U\n{uri}")
-            }
+            BusMessage::Changed { origin, change } => match change {
+                crate::engine::Change::ListChanged(kind) => format!("L\n{origin}\n{kind}"),
+                // A URI holds no newline (RFC 3986), but decoding keeps the rest anyway.
+                crate::engine::Change::ResourceUpdated(uri) => format!("U\n{origin}\n{uri}"),
+            },
             BusMessage::Connected => "R".to_string(),
+            BusMessage::Disconnected => "X".to_string(),
         };
         text.into_bytes()
     }
@@ -207,13 +216,18 @@ impl BusMessage {
             b"D" => Some(BusMessage::Deleted {
                 session: text(parts.next()?)?,
             }),
-            b"L" => Some(BusMessage::Changed(crate::engine::Change::ListChanged(
-                text(&rest_of(parts))?,
-            ))),
-            b"U" => Some(BusMessage::Changed(crate::engine::Change::ResourceUpdated(
-                text(&rest_of(parts))?,
-            ))),
+            b"L" | b"U" => {
+                let origin = text(parts.next()?)?;
+                let what = text(&rest_of(parts))?;
+                let change = if tag == b"L" {
+                    crate::engine::Change::ListChanged(what)
+                } else {
+                    crate::engine::Change::ResourceUpdated(what)
+                };
+                Some(BusMessage::Changed { origin, change })
+            }
             b"R" => Some(BusMessage::Connected),
+            b"X" => Some(BusMessage::Disconnected),
             _ => None,
         }
     }
@@ -328,7 +342,8 @@ pub trait Backplane: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Option<std::time::Duration>, SharedError>>;
 
     /// Delivers every bus message to `tx` until `tx` closes, reconnecting by itself (with a
-    /// [`BusMessage::Connected`] after each (re)connection).
+    /// [`BusMessage::Connected`] after each (re)connection and a [`BusMessage::Disconnected`]
+    /// when the connection is lost).
     fn listen(&self, tx: mpsc::UnboundedSender<BusMessage>) -> BoxFuture<'static, ()>;
 }
 
@@ -367,11 +382,16 @@ mod tests {
             BusMessage::Deleted {
                 session: "s".into(),
             },
-            BusMessage::Changed(crate::engine::Change::ListChanged("tools".into())),
-            BusMessage::Changed(crate::engine::Change::ResourceUpdated(
-                "musehub://repos/a/b c".into(),
-            )),
+            BusMessage::Changed {
+                origin: "i1".into(),
+                change: crate::engine::Change::ListChanged("tools".into()),
+            },
+            BusMessage::Changed {
+                origin: "i2".into(),
+                change: crate::engine::Change::ResourceUpdated("musehub://repos/a/b\nc".into()),
+            },
             BusMessage::Connected,
+            BusMessage::Disconnected,
         ];
         for m in all {
             assert_eq!(BusMessage::decode(&m.encode()), Some(m));

@@ -49,7 +49,8 @@ redis.call('PUBLISH', ARGV[1], ARGV[2])
 return 1
 "#;
 
-/// One request against a GCRA bucket, on Redis's own clock so every instance agrees.
+/// One request against a GCRA bucket, on Redis's own clock so every instance agrees (a
+/// write after `TIME` needs script effects replication: Redis 5 or later).
 /// ARGV: the emission interval and the burst window, in µs. Returns 0 when allowed (and
 /// stores the new arrival time until the bucket is full again), else the wait in µs.
 /// (µs since the epoch stay exact in Lua's doubles until the year 2255.)
@@ -60,7 +61,7 @@ local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
 local ahead = tat + tonumber(ARGV[1]) - now
 if ahead > tonumber(ARGV[2]) then return ahead - tonumber(ARGV[2]) end
-redis.call('SET', KEYS[1], string.format('%.0f', now + ahead), 'PX', math.ceil(ahead / 1000))
+redis.call('SET', KEYS[1], string.format('%.0f', now + ahead), 'PX', math.max(1, math.ceil(ahead / 1000)))
 return 0
 "#;
 
@@ -497,6 +498,9 @@ impl Backplane for RedisBackplane {
                             }
                         }
                         tracing::warn!("redis bus disconnected; reconnecting");
+                        if tx.send(BusMessage::Disconnected).is_err() {
+                            return;
+                        }
                         warned = true;
                     }
                     Ok(Err(e)) if !warned => {

@@ -87,6 +87,7 @@ fn spawn_sweeper(server: &Arc<Server>) {
             // With a shared store, a replica idle here may be busy elsewhere: only the
             // store's expiry (or deletion) ends it.
             if let Some(b) = server.backplane.clone() {
+                server.sync_state_key().await;
                 for s in server.sessions.idle() {
                     if let Ok(false) = b.session_exists(s.id()).await {
                         server.sessions.remove(s.id());
@@ -116,11 +117,20 @@ fn spawn_bus(
     handle.spawn(async move {
         while let Some(msg) = rx.recv().await {
             let Some(server) = weak.upgrade() else { break };
-            if msg == crate::shared::BusMessage::Connected {
-                server.sync_state_key().await;
-                server.resync().await;
-            } else {
-                server.on_bus(msg);
+            match msg {
+                crate::shared::BusMessage::Connected => {
+                    server.sync_state_key().await;
+                    server.resync().await;
+                    server
+                        .bus_up
+                        .store(true, std::sync::atomic::Ordering::Release);
+                }
+                crate::shared::BusMessage::Disconnected => {
+                    server
+                        .bus_up
+                        .store(false, std::sync::atomic::Ordering::Release);
+                }
+                msg => server.on_bus(msg),
             }
         }
     });
@@ -156,7 +166,8 @@ fn transport_error(status: StatusCode, message: &str) -> Response {
 fn client_addr(req: &Request) -> Option<IpAddr> {
     req.extensions()
         .get::<axum::extract::ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
+        // An IPv4 client of a dual-stack listener is `::ffff:a.b.c.d`: one key either way.
+        .map(|c| c.0.ip().to_canonical())
 }
 
 /// An address as the rate limits key anonymous callers (`unknown` without one).

@@ -427,7 +427,18 @@ pub async fn muse_push(
     )
     .await?;
     tx.commit().await.db()?;
-    super::notify_changed(ctx, &repo, &["", "branches", "commits", "timeline"]);
+    super::notify_changed(
+        ctx,
+        &repo,
+        &[
+            "",
+            "branches",
+            "commits",
+            "timeline",
+            &format!("tree/{branch}"),
+            &format!("insights/{branch}"),
+        ],
+    );
     Ok(Json(PushResult {
         repo_id: repo.repo_id,
         branch,

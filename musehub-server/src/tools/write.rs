@@ -466,7 +466,12 @@ pub async fn musehub_update_issue(
     let issue = model::issue(&db, &repo.repo_id, issue_number)
         .await?
         .ok_or_else(|| ToolError::internal("the issue vanished"))?;
-    super::notify_changed(ctx, &repo, &["issues", &format!("issues/{issue_number}")]);
+    // The state may have changed, and with it the overview's open-issue count.
+    super::notify_changed(
+        ctx,
+        &repo,
+        &["", "issues", &format!("issues/{issue_number}")],
+    );
     Ok(Json(issue))
 }
 
@@ -645,7 +650,7 @@ pub async fn musehub_create_pr(
     )
     .await?;
     let pr = read::find_pr(&db, &repo, &id).await?;
-    super::notify_changed(ctx, &repo, &["pulls"]);
+    super::notify_changed(ctx, &repo, &["", "pulls"]);
     Ok(Json(pr))
 }
 
@@ -854,6 +859,8 @@ pub async fn musehub_merge_pr(
             "branches",
             "commits",
             "timeline",
+            &format!("tree/{}", pr.to_branch),
+            &format!("insights/{}", pr.to_branch),
         ],
     );
     Ok(Json(MergeResult {
