@@ -49,6 +49,8 @@ pub struct Server {
     pub(crate) registry: &'static Registry,
     pub(crate) lists: Lists,
     pub(crate) modern_lists: Lists,
+    /// The fields every 2026-07-28 result carries, pre-built.
+    pub(crate) modern: modern::ModernResultFields,
     pub(crate) sessions: SessionStore,
     pub(crate) state: Arc<StateMap>,
     /// Seals MRTR request states; see [`Server::state_key`].
@@ -180,7 +182,9 @@ impl ServerBuilder {
         let key_synced = backplane.is_none() || self.config.state_key.is_some();
         // With a backplane, not ready until its bus is subscribed.
         let bus_up = backplane.is_none();
+        let modern = modern::ModernResultFields::new(&self.info);
         let mut server = Server {
+            modern,
             info: self.info,
             sessions,
             backplane,

@@ -7,6 +7,7 @@
 
 use std::sync::{Arc, Weak};
 
+use bytes::Bytes;
 use serde_json::{Map, Value, json};
 use tokio::sync::broadcast;
 
@@ -209,16 +210,48 @@ impl Notifier {
     }
 }
 
-impl Server {
-    /// The `_meta` every modern result carries.
-    fn result_meta(&self) -> Value {
-        let mut info = Map::new();
-        info.insert("name".into(), self.info.name.clone().into());
-        info.insert("version".into(), self.info.version.clone().into());
-        if let Some(t) = &self.info.title {
-            info.insert("title".into(), t.clone().into());
+/// What every 2026-07-28 result carries, built once per server.
+pub(crate) struct ModernResultFields {
+    /// `{"io.modelcontextprotocol/serverInfo": {name, version, title}}`.
+    pub(crate) meta: Value,
+    /// `,"resultType":"complete","_meta":{...}}`: the end of a result object.
+    pub(crate) tail: Bytes,
+}
+
+impl ModernResultFields {
+    pub(crate) fn new(info: &super::ServerInfo) -> Self {
+        let mut server_info = Map::new();
+        server_info.insert("name".into(), info.name.clone().into());
+        server_info.insert("version".into(), info.version.clone().into());
+        if let Some(t) = &info.title {
+            server_info.insert("title".into(), t.clone().into());
         }
-        json!({ META_SERVER_INFO: info })
+        let meta = json!({ META_SERVER_INFO: server_info });
+        let mut tail = br#","resultType":"complete","_meta":"#.to_vec();
+        // A `Value` of strings always serialises.
+        tail.extend_from_slice(meta.to_string().as_bytes());
+        tail.push(b'}');
+        Self {
+            meta,
+            tail: Bytes::from(tail),
+        }
+    }
+
+    /// Serialises a result that carries neither `resultType` nor `_meta`, with both added:
+    /// `{...}` becomes `{...,"resultType":"complete","_meta":{...}}`.
+    pub(crate) fn close(&self, result: &Map<String, Value>) -> Result<Bytes, serde_json::Error> {
+        let mut out = serde_json::to_vec(result)?;
+        out.pop();
+        let tail = &self.tail[..];
+        out.extend_from_slice(if result.is_empty() { &tail[1..] } else { tail });
+        Ok(Bytes::from(out))
+    }
+}
+
+impl Server {
+    /// The `_meta` every modern result carries (built once, with the server).
+    fn result_meta(&self) -> Value {
+        self.modern.meta.clone()
     }
 
     /// The fields every cacheable list result of this era carries (merged into the
@@ -235,13 +268,22 @@ impl Server {
         m
     }
 
-    /// Adds `resultType` and the server's identity to a result.
+    /// Adds `resultType` and the server's identity to a result. A result that has neither
+    /// (every tool result) is serialised here with the pre-serialised tail spliced in, so no
+    /// `_meta` tree is built per call.
     fn decorate(&self, body: ResultBody) -> Result<ResultBody, McpError> {
         let mut v = match body {
             ResultBody::Raw(b) => return Ok(ResultBody::Raw(b)),
             ResultBody::Value(v) => v,
         };
         if let Value::Object(m) = &mut v {
+            if !m.contains_key("resultType") && !m.contains_key("_meta") {
+                return self
+                    .modern
+                    .close(m)
+                    .map(ResultBody::Raw)
+                    .map_err(|e| McpError::internal(e.to_string()));
+            }
             m.entry("resultType").or_insert_with(|| "complete".into());
             let meta = m.entry("_meta").or_insert_with(|| json!({}));
             if let (Value::Object(meta), Value::Object(ours)) = (meta, self.result_meta()) {
@@ -425,5 +467,37 @@ impl Server {
             m.insert(key.to_string(), value);
         }
         meta
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields() -> ModernResultFields {
+        ModernResultFields::new(&super::super::ServerInfo {
+            name: "s".into(),
+            version: "1".into(),
+            title: Some("T \"q\"".into()),
+            instructions: None,
+        })
+    }
+
+    #[test]
+    fn the_tail_closes_empty_and_filled_results_into_valid_json() {
+        let f = fields();
+        let expected_meta =
+            json!({META_SERVER_INFO: {"name": "s", "version": "1", "title": "T \"q\""}});
+        assert_eq!(f.meta, expected_meta);
+        for mut result in [json!({}), json!({"content": [], "isError": false})] {
+            let Value::Object(m) = &result else {
+                unreachable!()
+            };
+            let out = f.close(m).expect("serialises");
+            let parsed: Value = serde_json::from_slice(&out).expect("valid JSON");
+            result["resultType"] = "complete".into();
+            result["_meta"] = expected_meta.clone();
+            assert_eq!(parsed, result);
+        }
     }
 }
