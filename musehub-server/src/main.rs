@@ -126,7 +126,7 @@ enum Command {
         #[arg(long)]
         key: PathBuf,
         /// The handle the key is registered for.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         handle: String,
         /// The HTTP method.
         #[arg(long, default_value = "POST")]
@@ -140,8 +140,9 @@ enum Command {
         /// Read the exact body bytes from this file instead.
         #[arg(long)]
         body_file: Option<PathBuf>,
-        /// The `Mcp-Session-Id` the request carries, if any.
-        #[arg(long)]
+        /// The `Mcp-Session-Id` the request carries, if any (base64url, so it may start with
+        /// `-`).
+        #[arg(long, allow_hyphen_values = true)]
         session: Option<String>,
     },
 }
@@ -161,7 +162,7 @@ enum KeysCommand {
     /// public key, print the key id and the public key. A handle without a user gets one.
     Generate {
         /// The handle (1-64 of A-Z a-z 0-9 _ . -).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         handle: String,
         /// Mark the key as an AI agent's, with the agent's name.
         #[arg(long)]
@@ -175,7 +176,7 @@ enum KeysCommand {
     /// gets one.
     Add {
         /// The handle.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         handle: String,
         /// The public key, base64url (or base64) of the 32 bytes. Base64url can start with
         /// `-`, so the value is taken as-is even when it looks like a flag.
@@ -188,7 +189,7 @@ enum KeysCommand {
     /// List a handle's keys, revoked ones included.
     List {
         /// The handle.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         handle: String,
         /// Print JSON (one array) instead of lines.
         #[arg(long)]
@@ -197,7 +198,7 @@ enum KeysCommand {
     /// Revoke a key: it never verifies again.
     Revoke {
         /// The handle.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         handle: String,
         /// The key id (base64url, so it may start with `-`).
         #[arg(long, allow_hyphen_values = true)]

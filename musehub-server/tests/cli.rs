@@ -427,7 +427,7 @@ fn docs_lists_every_tool_and_passes_its_lint() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// Base64url keys and key ids start with `-` one time in 64; the CLI must take them as
+/// Base64url keys, key ids and session ids start with `-` one time in 64; the CLI must take them as
 /// values, not flags (CI once drew such a key and `keys add` refused it). The keys here are
 /// drawn until both the public key and the key id start with `-`, so the case is always run.
 #[test]
@@ -466,4 +466,20 @@ fn keys_and_key_ids_starting_with_a_hyphen_are_values() {
         &url,
     ]);
     assert!(out.contains("revoked"), "{out}");
+
+    // A session id (base64url too) and a handle may also start with `-`.
+    let key_file = dir.join("bob.key");
+    musehub_server::keys::write_secret_key(&key_file, &musehub_server::keys::generate())
+        .expect("key file");
+    let out = ok(&[
+        "sign",
+        "--key",
+        key_file.to_str().expect("UTF-8 path"),
+        "--handle",
+        "-bob",
+        "--session",
+        "-s3ss10n",
+    ]);
+    let header = MSignHeader::parse(out.trim()).expect("a valid MSign header");
+    assert_eq!(header.handle, "-bob");
 }
