@@ -889,33 +889,37 @@ impl Server {
             "notifications/resources/updated",
             &json!({ "uri": uri }),
         );
-        if let Some(b) = &self.backplane {
-            let (store, uri_owned) = (b.clone(), uri.to_string());
-            spawn(async move {
-                match store.subscribers(&uri_owned).await {
-                    Ok(targets) => append_all(&*store, targets, msg).await,
-                    Err(e) => tracing::warn!(error = %e, "resource-updated not shared"),
+        match &self.backplane {
+            Some(b) => {
+                let (store, uri_owned) = (b.clone(), uri.to_string());
+                spawn(async move {
+                    match store.subscribers(&uri_owned).await {
+                        Ok(targets) => append_all(&*store, targets, msg).await,
+                        Err(e) => tracing::warn!(error = %e, "resource-updated not shared"),
+                    }
+                });
+            }
+            None => {
+                for s in self.sessions.all() {
+                    if s.is_subscribed(uri) {
+                        s.standalone().push(msg.clone());
+                    }
                 }
-            });
-            self.share_change(b, Change::ResourceUpdated(uri.to_string()));
-            return;
-        }
-        for s in self.sessions.all() {
-            if s.is_subscribed(uri) {
-                s.standalone().push(msg.clone());
             }
         }
-        self.broadcast(Change::ResourceUpdated(uri.to_string()));
+        self.announce(Change::ResourceUpdated(uri.to_string()));
     }
 
-    /// Tells the 2026-07-28 listen streams of every instance about a change: this instance's
-    /// at once (whether or not the store answers), the others' through the bus.
-    fn share_change(&self, backplane: &Arc<dyn Backplane>, change: Change) {
-        self.broadcast(change.clone());
-        self.spawn_publish(BusMessage::Changed {
-            origin: backplane.instance().to_string(),
-            change,
-        });
+    /// Tells the 2026-07-28 listen streams about a change: this instance's at once (whether or
+    /// not a shared store answers), the other instances' through the bus.
+    fn announce(&self, change: Change) {
+        if let Some(b) = &self.backplane {
+            self.spawn_publish(BusMessage::Changed {
+                origin: b.instance().to_string(),
+                change: change.clone(),
+            });
+        }
+        self.broadcast(change);
     }
 
     /// Tells every session that a list changed: `kind` is `tools`, `resources` or `prompts`.
@@ -925,21 +929,23 @@ impl Server {
             &format!("notifications/{kind}/list_changed"),
             &json!({}),
         );
-        if let Some(b) = &self.backplane {
-            let store = b.clone();
-            spawn(async move {
-                match store.sessions().await {
-                    Ok(targets) => append_all(&*store, targets, msg).await,
-                    Err(e) => tracing::warn!(error = %e, "list-changed not shared"),
+        match &self.backplane {
+            Some(b) => {
+                let store = b.clone();
+                spawn(async move {
+                    match store.sessions().await {
+                        Ok(targets) => append_all(&*store, targets, msg).await,
+                        Err(e) => tracing::warn!(error = %e, "list-changed not shared"),
+                    }
+                });
+            }
+            None => {
+                for s in self.sessions.all() {
+                    s.standalone().push(msg.clone());
                 }
-            });
-            self.share_change(b, Change::ListChanged(kind.to_string()));
-            return;
+            }
         }
-        for s in self.sessions.all() {
-            s.standalone().push(msg.clone());
-        }
-        self.broadcast(Change::ListChanged(kind.to_string()));
+        self.announce(Change::ListChanged(kind.to_string()));
     }
 }
 
