@@ -128,11 +128,13 @@ impl Db {
             .run(&pool)
             .await
             .map_err(|e| sqlx::Error::Migrate(Box::new(e)))?;
-        Ok(Db {
+        let db = Db {
             pool,
             backend,
             settings: Arc::new(settings),
-        })
+        };
+        crate::domains::ensure_builtin(&db).await?;
+        Ok(db)
     }
 
     /// A fresh in-memory SQLite database with the schema (for tests).

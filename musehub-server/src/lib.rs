@@ -11,8 +11,10 @@
 pub mod completions;
 pub mod connect;
 pub mod db;
+pub mod domains;
 pub mod http;
 pub mod keys;
+pub mod merge;
 pub mod model;
 pub mod prompts;
 pub mod resources;

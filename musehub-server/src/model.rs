@@ -398,16 +398,31 @@ pub async fn manifest(
     let Some(snap) = c.snapshot_id else {
         return Ok(Default::default());
     };
+    Ok(snapshot_manifest(db, repo_id, &snap)
+        .await?
+        .unwrap_or_default())
+}
+
+/// The manifest (`path -> object_id`) stored under a snapshot id, if the snapshot exists.
+pub async fn snapshot_manifest(
+    db: &Db,
+    repo_id: &str,
+    snapshot_id: &str,
+) -> Result<Option<std::collections::BTreeMap<String, String>>, ToolError> {
     let row = sqlx::query("SELECT manifest FROM snapshots WHERE repo_id = $1 AND snapshot_id = $2")
         .bind(repo_id)
-        .bind(&snap)
+        .bind(snapshot_id)
         .fetch_optional(db.pool())
         .await
         .db()?;
-    Ok(match row {
-        Some(r) => serde_json::from_value(r.json("manifest")?).unwrap_or_default(),
-        None => Default::default(),
-    })
+    match row {
+        Some(r) => serde_json::from_value(r.json("manifest")?)
+            .map(Some)
+            .map_err(|e| {
+                ToolError::internal(format!("snapshot '{snapshot_id}' is unreadable: {e}"))
+            }),
+        None => Ok(None),
+    }
 }
 
 /// A stored object (artifact) without its content.

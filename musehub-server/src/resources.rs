@@ -280,9 +280,14 @@ pub fn doc_merge() -> Json<Value> {
         "muse://docs/merge",
         "Muse Merge Semantics",
         "Muse merges per dimension: changes on different dimensions never conflict; changes on the same \
-         dimension merge by the domain's rules (CRDT or three-way). On MuseHub a pull request merges by \
-         merge_commit (both parents kept), squash (one commit) or rebase (fast-forward when possible). A \
-         push must fast-forward its branch unless forced.",
+         dimension merge by the domain's rules (CRDT or three-way). On MuseHub a pull request merge is \
+         three-way on the snapshots, path by path, against the newest common ancestor of the two branches: \
+         a file changed (added, edited or deleted) on one side keeps that change, the same change on both \
+         sides is kept once, and a path changed differently on both sides is a conflict. A merge with \
+         conflicts is refused with code merge_conflict and the list of conflicting paths, each with the \
+         object on the base and on each side; pass resolutions {path: ours | theirs | delete | object id} \
+         to settle them. Strategies: merge_commit (both parents kept), squash (one commit) or rebase \
+         (fast-forward when the target has not moved). A push must fast-forward its branch unless forced.",
     )
 }
 

@@ -459,27 +459,7 @@ pub async fn seed_demo(db: &Db) -> Result<bool, sqlx::Error> {
     )
     .await?;
 
-    let dims = json!({"dimensions": ["melodic", "harmonic", "rhythmic", "structural", "dynamic"], "merge": "per-dimension three-way", "file_types": [".mid", ".musicxml"]});
-    s.domain(
-        "muse",
-        "midi",
-        "MIDI",
-        "Symbolic music: notes, velocities, controllers, tempo maps, across 21 dimensions.",
-        dims,
-        "piano_roll",
-        true,
-    )
-    .await?;
-    s.domain(
-        "muse",
-        "code",
-        "Code",
-        "Source code in ten languages, diffed by syntax tree.",
-        json!({"dimensions": ["syntax", "semantics"], "languages": 10}),
-        "code",
-        true,
-    )
-    .await?;
+    // @muse/midi and @muse/code are built in (crate::domains); the demo adds a community one.
     s.domain(
         "carol",
         "score",

@@ -241,7 +241,7 @@ async fn discovery_and_domains() {
     let d = h
         .ok(&anon(), "musehub_list_domains", json!({"verified": true}))
         .await;
-    assert_eq!(d["total"], 2);
+    assert_eq!(d["total"], 4, "the four built-in domains");
     let page = h
         .ok(
             &anon(),
@@ -250,7 +250,7 @@ async fn discovery_and_domains() {
         )
         .await;
     assert_eq!(page["domains"].as_array().unwrap().len(), 1);
-    assert_eq!(page["total"], 3);
+    assert_eq!(page["total"], 5, "built-ins plus the demo's @carol/score");
     let m = h
         .ok(
             &anon(),

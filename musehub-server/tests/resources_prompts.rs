@@ -60,7 +60,7 @@ async fn static_resources() {
         assert!(d["content"].as_str().unwrap().len() > 100);
     }
     let d = h.read(&anon(), "muse://domains").await.unwrap();
-    assert_eq!(d["total"], 3);
+    assert_eq!(d["total"], 5, "four built in, one from the demo");
     let unknown = h.read(&anon(), "muse://docs/nope").await.unwrap_err();
     assert_eq!(unknown.code, -32002);
 }
@@ -423,7 +423,7 @@ async fn completions_come_from_the_database() {
     let dom = json!({"type": "ref/resource", "uri": "muse://domains/{author}/{slug}"});
     assert_eq!(
         complete(&h, dom, "slug", "", json!({"author": "muse"})).await,
-        vec!["code", "midi"]
+        vec!["circuit", "code", "genomics", "midi"]
     );
     let prompt = json!({"type": "ref/prompt", "name": "musehub/contribute"});
     let ids = complete(&h, prompt, "repo_id", "bob/", json!({})).await;

@@ -59,6 +59,39 @@ async fn create_repo_initialises_main_and_rejects_duplicates() {
 }
 
 #[tokio::test]
+async fn a_fresh_hub_without_demo_data_creates_repositories_with_the_defaults() {
+    let h = empty_hub().await;
+    let d = h.ok(&anon(), "musehub_list_domains", json!({})).await;
+    let ids: Vec<_> = d["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["scoped_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        ids.iter().filter(|i| i.starts_with("@muse/")).count(),
+        4,
+        "{ids:?}"
+    );
+    let c = h
+        .ok(
+            &user("erin"),
+            "musehub_create_repo",
+            json!({"name": "first"}),
+        )
+        .await;
+    assert_eq!(c["repo"]["domain"], "@muse/midi");
+    for domain in ["@muse/code", "@muse/genomics", "@muse/circuit"] {
+        h.ok(
+            &user("erin"),
+            "musehub_create_repo",
+            json!({"name": domain.replace('/', "-"), "domain": domain}),
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
 async fn issues_comments_and_labels() {
     let h = hub().await;
     let r = json!({"owner": "alice", "slug": "jazz-session"});

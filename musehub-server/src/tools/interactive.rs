@@ -401,6 +401,8 @@ pub struct ReviewReport {
     pub removed: Vec<String>,
     /// Paths modified.
     pub modified: Vec<String>,
+    /// Paths both branches changed differently since they split (the merge would refuse them).
+    pub conflicts: Vec<String>,
     /// Observations.
     pub findings: Vec<String>,
     /// APPROVE, REQUEST_CHANGES or COMMENT.
@@ -519,29 +521,43 @@ pub async fn musehub_review_pr_interactive(
     let (fs, ts) = (set(&from), set(&to));
     let commits_ahead = fs.difference(&ts).count() as i64;
     let commits_behind = ts.difference(&fs).count() as i64;
-    let fm = match &from {
-        Some(c) => model::manifest(&db, &repo.repo_id, c).await?,
-        None => Default::default(),
+    // What the proposal changes is measured from where it split off the target (the merge
+    // base), so work that landed on the target meanwhile is not reported as "removed".
+    let base = match (&from, &to) {
+        (Some(f), Some(t)) => crate::merge::merge_base(&all, t, f),
+        _ => None,
     };
-    let tm = match &to {
-        Some(c) => model::manifest(&db, &repo.repo_id, c).await?,
-        None => Default::default(),
+    let manifest_at = async |c: &Option<String>| match c {
+        Some(c) => model::manifest(&db, &repo.repo_id, c).await,
+        None => Ok(Default::default()),
     };
+    let fm = manifest_at(&from).await?;
+    let tm = manifest_at(&to).await?;
+    let bm = manifest_at(&base).await?;
     let added: Vec<String> = fm
         .keys()
-        .filter(|p| !tm.contains_key(*p))
+        .filter(|p| !bm.contains_key(*p))
         .cloned()
         .collect();
-    let removed: Vec<String> = tm
+    let removed: Vec<String> = bm
         .keys()
         .filter(|p| !fm.contains_key(*p))
         .cloned()
         .collect();
     let modified: Vec<String> = fm
         .iter()
-        .filter(|(p, o)| tm.get(*p).is_some_and(|t| t != *o))
+        .filter(|(p, o)| bm.get(*p).is_some_and(|b| b != *o))
         .map(|(p, _)| p.clone())
         .collect();
+    let conflicts: Vec<String> = if to.is_some() {
+        crate::merge::three_way(&bm, &tm, &fm)
+            .conflicts
+            .into_iter()
+            .map(|c| c.path)
+            .collect()
+    } else {
+        Vec::new()
+    };
     progress
         .report(2.0, Some(3.0), Some("Building review report…"))
         .await;
@@ -559,7 +575,13 @@ pub async fn musehub_review_pr_interactive(
     }
     if commits_behind > 0 {
         findings.push(format!(
-            "The target branch has {commits_behind} commit(s) the proposal lacks: check the merge for conflicts."
+            "The target branch has {commits_behind} commit(s) the proposal lacks; they are kept by the merge."
+        ));
+    }
+    if !conflicts.is_empty() {
+        findings.push(format!(
+            "Conflicts with the target branch: {}. Merge the target into the proposal branch first.",
+            conflicts.join(", ")
         ));
     }
     if !removed.is_empty() {
@@ -574,7 +596,7 @@ pub async fn musehub_review_pr_interactive(
         }
     }
     let changes_requested = reviews.iter().any(|r| r.event == "request_changes");
-    let recommendation = if changes_requested || commits_behind > 0 && !removed.is_empty() {
+    let recommendation = if changes_requested || !conflicts.is_empty() {
         "REQUEST_CHANGES"
     } else if commits_ahead > 0 && commits_behind == 0 {
         "APPROVE"
@@ -596,6 +618,7 @@ pub async fn musehub_review_pr_interactive(
         added,
         removed,
         modified,
+        conflicts,
         findings,
         recommendation: recommendation.into(),
         elicited,

@@ -6,6 +6,7 @@ use musehub_mcp::serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::db::{Db, DbResultExt, RowExt, is_unique_violation, new_id, now};
+use crate::merge::{self, Manifest, Resolution};
 use crate::model::{
     self, CommentView, IssueView, Need, ProposalView, ReleaseView, RepoRef, RepoView, ReviewView,
 };
@@ -676,10 +677,22 @@ pub struct MergeResult {
     pub merge_commit_id: String,
     /// True when the target branch was simply moved forward.
     pub fast_forward: bool,
+    /// The snapshot the target branch now records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    /// The common ancestor the merge was computed against (absent for unrelated histories).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merge_base: Option<String>,
+    /// Paths that conflicted and were settled by `resolutions`.
+    pub resolved: Vec<String>,
 }
 
-/// Merge an open proposal into its target branch (owner and collaborators only). The target
-/// takes the proposal branch's snapshot; `merge_commit` (default) records both parents,
+/// Merge an open proposal into its target branch (owner and collaborators only). The merge is
+/// three-way on the snapshots, path by path, against the two branches' newest common
+/// ancestor: a file changed on one side keeps that change, so nothing either branch did is
+/// dropped. Paths changed differently on both sides are conflicts: the merge is refused with
+/// `merge_conflict` and the conflicts listed (path, kind, and the object on the base and each
+/// side) unless `resolutions` settles each one. `merge_commit` (default) records both parents,
 /// `squash` one parent, `rebase` fast-forwards when the target has not moved.
 #[tool(
     write,
@@ -700,6 +713,10 @@ pub async fn musehub_merge_pr(
     #[arg(desc = "merge_commit (default), squash or rebase.")] merge_strategy: Option<
         MergeStrategy,
     >,
+    #[arg(
+        desc = "How to settle conflicting paths: {path: 'ours' | 'theirs' | 'delete' | object id already on the hub}. Only paths a previous attempt listed as conflicts."
+    )]
+    resolutions: Option<std::collections::BTreeMap<String, String>>,
 ) -> Result<Json<MergeResult>, ToolError> {
     let handle = model::ensure_user(&db, ctx.caller()).await?;
     let repo = model::resolve_repo(
@@ -730,18 +747,17 @@ pub async fn musehub_merge_pr(
         .await?
         .ok_or_else(|| ToolError::not_found(format!("Branch '{}' not found.", pr.to_branch)))?;
     let all = model::all_commits(&db, &repo.repo_id).await?;
-    let from_commit = all
-        .get(&from_head)
-        .cloned()
-        .ok_or_else(|| ToolError::internal("the proposal's head commit is missing"))?;
-    let target_is_ancestor = match &to_head {
-        None => true,
-        Some(t) => model::reachable(&all, &from_head)
-            .iter()
-            .any(|c| &c.commit_id == t),
-    };
+    let plan = plan_merge(
+        &db,
+        &repo,
+        &all,
+        to_head.as_deref(),
+        &from_head,
+        resolutions,
+    )
+    .await?;
     let ts = now();
-    let fast_forward = strategy == MergeStrategy::Rebase && target_is_ancestor;
+    let fast_forward = strategy == MergeStrategy::Rebase && plan.target_is_ancestor;
     let (new_head, parents, message) = if fast_forward {
         (from_head.clone(), Vec::new(), String::new())
     } else {
@@ -760,7 +776,7 @@ pub async fn musehub_merge_pr(
             "merge",
             &repo.repo_id,
             &parents.join(","),
-            from_commit.snapshot_id.as_deref().unwrap_or(""),
+            plan.snapshot_id.as_deref().unwrap_or(""),
             &ts,
         ]);
         (id, parents, message)
@@ -797,6 +813,19 @@ pub async fn musehub_merge_pr(
         ));
     }
     if !fast_forward {
+        if let Some(manifest) = &plan.new_manifest {
+            sqlx::query(
+                "INSERT INTO snapshots (repo_id, snapshot_id, manifest, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (repo_id, snapshot_id) DO NOTHING",
+            )
+            .bind(&repo.repo_id)
+            .bind(plan.snapshot_id.as_deref())
+            .bind(json!(manifest).to_string())
+            .bind(&ts)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
         sqlx::query(
             "INSERT INTO commits (repo_id, commit_id, parent_ids, author, message, timestamp, snapshot_id, branch, pushed_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $6)",
@@ -807,7 +836,7 @@ pub async fn musehub_merge_pr(
         .bind(&handle)
         .bind(&message)
         .bind(&ts)
-        .bind(from_commit.snapshot_id.clone())
+        .bind(plan.snapshot_id.clone())
         .bind(&pr.to_branch)
         .execute(&mut *tx)
         .await
@@ -867,7 +896,111 @@ pub async fn musehub_merge_pr(
         pull_request: pr,
         merge_commit_id: new_head,
         fast_forward,
+        snapshot_id: plan.snapshot_id,
+        merge_base: plan.merge_base,
+        resolved: plan.resolved,
     }))
+}
+
+/// What a merge will record, worked out before anything is written.
+struct MergePlan {
+    /// The snapshot the merged head records.
+    snapshot_id: Option<String>,
+    /// A manifest the hub does not store yet (the merge produced new content).
+    new_manifest: Option<Manifest>,
+    merge_base: Option<String>,
+    /// True when the target head is an ancestor of the proposal head.
+    target_is_ancestor: bool,
+    resolved: Vec<String>,
+}
+
+/// The three-way merge of the proposal head into the target head, with the caller's
+/// resolutions applied; `merge_conflict` (listing every conflict) when any path is left.
+async fn plan_merge(
+    db: &Db,
+    repo: &model::RepoView,
+    all: &std::collections::HashMap<String, model::CommitView>,
+    to_head: Option<&str>,
+    from_head: &str,
+    resolutions: Option<std::collections::BTreeMap<String, String>>,
+) -> Result<MergePlan, ToolError> {
+    let snapshot_of = |id: &str| -> Result<Option<String>, ToolError> {
+        all.get(id)
+            .map(|c| c.snapshot_id.clone())
+            .ok_or_else(|| ToolError::internal(format!("commit '{id}' is missing")))
+    };
+    let manifest_of = async |snapshot: &Option<String>| -> Result<Manifest, ToolError> {
+        match snapshot {
+            None => Ok(Manifest::new()),
+            Some(s) => model::snapshot_manifest(db, &repo.repo_id, s)
+                .await?
+                .ok_or_else(|| ToolError::internal(format!("snapshot '{s}' is missing"))),
+        }
+    };
+    let theirs_snapshot = snapshot_of(from_head)?;
+    let theirs = manifest_of(&theirs_snapshot).await?;
+    let Some(to_head) = to_head else {
+        // An empty target takes the proposal as it is.
+        return Ok(MergePlan {
+            snapshot_id: theirs_snapshot,
+            new_manifest: None,
+            merge_base: None,
+            target_is_ancestor: true,
+            resolved: Vec::new(),
+        });
+    };
+    let ours_snapshot = snapshot_of(to_head)?;
+    let ours = manifest_of(&ours_snapshot).await?;
+    let base_commit = merge::merge_base(all, to_head, from_head);
+    let base = match &base_commit {
+        Some(b) => manifest_of(&snapshot_of(b)?).await?,
+        None => Manifest::new(),
+    };
+    let mut outcome = merge::three_way(&base, &ours, &theirs);
+    let resolutions: std::collections::BTreeMap<String, Resolution> = resolutions
+        .unwrap_or_default()
+        .iter()
+        .map(|(p, r)| (p.clone(), Resolution::parse(r)))
+        .collect();
+    for (path, r) in &resolutions {
+        if let Resolution::Object(oid) = r
+            && model::object(db, &repo.repo_id, oid).await?.is_none()
+        {
+            return Err(ToolError::invalid_argument(format!(
+                "the resolution for '{path}' names '{oid}', which is not on the hub: push it first, or use ours, theirs or delete"
+            )));
+        }
+    }
+    let resolved: Vec<String> = resolutions.keys().cloned().collect();
+    let left = merge::resolve(&mut outcome, &resolutions)?;
+    if !left.is_empty() {
+        let paths: Vec<&str> = left.iter().map(|c| c.path.as_str()).collect();
+        return Err(ToolError::new(
+            "merge_conflict",
+            format!(
+                "Both branches changed {} path(s) differently since they split: {}. Nothing was merged. \
+                 Merge the target into the proposal branch and push, or pass `resolutions`.",
+                left.len(),
+                paths.join(", ")
+            ),
+        )
+        .with_data(json!({ "merge_base": base_commit, "conflicts": left })));
+    }
+    let merged = outcome.merged;
+    let (snapshot_id, new_manifest) = if merged == theirs && theirs_snapshot.is_some() {
+        (theirs_snapshot, None)
+    } else if merged == ours && ours_snapshot.is_some() {
+        (ours_snapshot, None)
+    } else {
+        (Some(merge::snapshot_id(&merged)), Some(merged))
+    };
+    Ok(MergePlan {
+        snapshot_id,
+        new_manifest,
+        target_is_ancestor: base_commit.as_deref() == Some(to_head),
+        merge_base: base_commit,
+        resolved,
+    })
 }
 
 /// Where a proposal comment points in the music.
