@@ -46,13 +46,16 @@ pub const SERVER_NAME: &str = "musehub";
 /// The tool with its own rate limit (pushes).
 pub const PUSH_TOOL: &str = "muse_push";
 
-/// The default rate limits, those of the original hub: 600/min for agents, 60/min for
-/// humans, 20/min for anonymous callers (per IP), and `muse_push` 30/min per caller.
+/// The default rate limits: 600/min for agents, 300/min for humans, 120/min for anonymous
+/// callers (per IP), and `muse_push` 30/min per caller. The original hub's 60/min for humans
+/// and 20/min for anonymous readers sent one ordinary client session into 429 (a session's
+/// `initialize`, `notifications/initialized`, three lists and a few reads already come to ten
+/// requests or more), so both are higher here.
 pub fn default_rate_limits() -> RateLimitConfig {
     RateLimitConfig {
         agent_per_minute: 600,
-        human_per_minute: 60,
-        anonymous_per_minute: 20,
+        human_per_minute: 300,
+        anonymous_per_minute: 120,
         tools_per_minute: HashMap::from([(PUSH_TOOL.to_string(), 30)]),
     }
 }

@@ -1,7 +1,7 @@
 //! The MuseHub MCP server binary.
 //!
 //! With no arguments it serves `http://127.0.0.1:8080/mcp` on a local SQLite file
-//! (`musehub.db`), loading the demo hub into an empty database. Every setting comes from, in
+//! (`musehub.db`) with the built-in domains; `--demo` also loads the demo hub. Every setting comes from, in
 //! order of precedence: the command line, the environment (`MUSEHUB_*`), a TOML file given
 //! with `--config`, the defaults.
 
@@ -27,8 +27,9 @@ const DEFAULT_DATABASE: &str = "sqlite://musehub.db";
     version,
     about = "MuseHub: the hub for Muse (version control for music), over MCP",
     long_about = "MuseHub: the hub for Muse (version control for music), over MCP.\n\n\
-        With no arguments: serves http://127.0.0.1:8080/mcp on a local SQLite file (musehub.db) \
-        and loads the demo hub into an empty database.\n\n\
+        With no arguments: serves http://127.0.0.1:8080/mcp on a local SQLite file (musehub.db), \
+        ready to create repositories in the built-in domains (@muse/midi, @muse/code, ...). \
+        --demo also loads the demo hub (users, repositories, history).\n\n\
         Callers sign each request with their own Ed25519 key (MSign, docs/msign.md): register \
         keys with `musehub-server keys ...`, sign with `musehub-server sign ...` or any MSign \
         client. Unsigned callers can read; write tools need a signature.\n\n\
@@ -60,7 +61,8 @@ struct Cli {
     config: Option<PathBuf>,
     /// Load the demo hub (users, repositories, history, issues, proposals, releases) if it is
     /// not there yet. It registers no signing keys: add your own with `keys generate`.
-    #[arg(long, env = "MUSEHUB_SEED_DEMO")]
+    /// Default: off (a hub starts with the built-in domains only).
+    #[arg(long, visible_alias = "demo", env = "MUSEHUB_SEED_DEMO")]
     seed_demo: bool,
     /// The public base URL of the hub, used in remote and connect URLs. Default
     /// http://BIND.
@@ -78,10 +80,10 @@ struct Cli {
     /// Requests per minute for each agent key's identity. Default 600.
     #[arg(long, env = "MUSEHUB_RATE_AGENT_PER_MINUTE")]
     rate_agent_per_minute: Option<u32>,
-    /// Requests per minute for each human identity. Default 60.
+    /// Requests per minute for each human identity. Default 300.
     #[arg(long, env = "MUSEHUB_RATE_HUMAN_PER_MINUTE")]
     rate_human_per_minute: Option<u32>,
-    /// Requests per minute for anonymous callers, per IP address. Default 20.
+    /// Requests per minute for anonymous callers, per IP address. Default 120.
     #[arg(long, env = "MUSEHUB_RATE_ANONYMOUS_PER_MINUTE")]
     rate_anonymous_per_minute: Option<u32>,
     /// `muse_push` calls per minute for each caller. Default 30.
@@ -292,7 +294,7 @@ fn rate_limits(cli: &Cli, file: &FileRateLimits) -> Option<RateLimitConfig> {
     Some(limits)
 }
 
-fn settings(cli: Cli, no_arguments: bool) -> anyhow::Result<Settings> {
+fn settings(cli: Cli) -> anyhow::Result<Settings> {
     let file = read_file_config(cli.config.as_deref())?;
     let bind = match cli.bind.or(file.bind) {
         Some(b) => b,
@@ -315,8 +317,7 @@ fn settings(cli: Cli, no_arguments: bool) -> anyhow::Result<Settings> {
         bind,
         stdio: cli.stdio,
         stdio_as: cli.stdio_as.clone(),
-        // The demo is loaded on request, and by default on a bare `musehub-server` run.
-        seed_demo: cli.seed_demo || file.seed_demo.unwrap_or(false) || no_arguments,
+        seed_demo: cli.seed_demo || file.seed_demo.unwrap_or(false),
         public_url: cli
             .public_url
             .or(file.public_url)
@@ -374,7 +375,6 @@ async fn shutdown_signal() {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let no_arguments = std::env::args_os().len() <= 1;
     let mut cli = Cli::parse();
     match cli.command.take() {
         Some(Command::Sign {
@@ -399,7 +399,7 @@ async fn main() -> anyhow::Result<()> {
             keys_command(&db, action).await
         }
         Some(Command::Docs { format, out, check }) => docs_command(format, out, check).await,
-        None => serve(cli, no_arguments).await,
+        None => serve(cli).await,
     }
 }
 
@@ -513,8 +513,8 @@ async fn keys_command(db: &Db, action: KeysCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(cli: Cli, no_arguments: bool) -> anyhow::Result<()> {
-    let s = settings(cli, no_arguments)?;
+async fn serve(cli: Cli) -> anyhow::Result<()> {
+    let s = settings(cli)?;
     init_logging(&s.log_format, "info,sqlx=warn");
     musehub_server::link();
 
@@ -641,7 +641,10 @@ fn print_banner(addr: SocketAddr, database: &str, redis: Option<&str>, auth: &Au
     }
     println!();
     println!("Sign requests (writes need it; see docs/msign.md):");
-    println!("  musehub-server keys generate --handle YOU --database-url {database}");
+    println!(
+        "  musehub-server keys generate --handle YOU --database-url {}",
+        redacted(database)
+    );
     println!(
         "  curl -H \"Authorization: $(musehub-server sign --key FILE --handle YOU --body \"$BODY\")\" ..."
     );
@@ -652,7 +655,11 @@ fn print_banner(addr: SocketAddr, database: &str, redis: Option<&str>, auth: &Au
         "  MCP Inspector: npx @modelcontextprotocol/inspector  (transport: Streamable HTTP, URL above)"
     );
     println!("  JSON config:   {{\"mcpServers\": {{\"musehub\": {{\"url\": \"{url}\"}}}}}}");
-    println!("  stdio:         musehub-server --stdio --database-url sqlite://musehub.db");
+    // The same database as this server, so a stdio client sees the same hub.
+    println!(
+        "  stdio:         musehub-server --stdio --database-url {}",
+        redacted(database)
+    );
 }
 
 /// `musehub-server docs`: the manifest or the Markdown reference of the catalogue, written

@@ -353,7 +353,7 @@ async fn pushes_have_their_own_limit() {
             limits.human_per_minute,
             limits.anonymous_per_minute
         ),
-        (600, 60, 20)
+        (600, 300, 120)
     );
     limits.tools_per_minute.insert("muse_push".into(), 2);
     let s = serve(AuthSettings {
@@ -380,7 +380,7 @@ async fn pushes_have_their_own_limit() {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{v}");
     assert!(headers.contains_key("retry-after"));
     assert_eq!(headers["ratelimit-limit"], "2");
-    // Other calls of the same caller still pass (their own bucket is 60/min).
+    // Other calls of the same caller still pass (their own bucket is 300/min).
     let (status, _, _) = post(
         &s,
         Some(&alice),
@@ -428,6 +428,32 @@ async fn anonymous_callers_are_limited_per_address() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn one_ordinary_anonymous_session_is_not_limited_by_the_defaults() {
+    // What a client does when it connects and looks around: initialize, the lists, then a
+    // few dozen reads. The original hub's 20/min answered 429 within the first minute.
+    let s = serve(AuthSettings::default()).await;
+    let sid = init(&s, None).await;
+    let mut id = 1;
+    for method in ["tools/list", "resources/list", "prompts/list"] {
+        let body = json!({"jsonrpc": "2.0", "id": id, "method": method});
+        let (status, _, v) = post(&s, None, Some(&sid), &body).await;
+        assert_eq!(status, StatusCode::OK, "{method}: {v}");
+        id += 1;
+    }
+    for _ in 0..40 {
+        let (status, _, v) = post(
+            &s,
+            None,
+            Some(&sid),
+            &call(id, "musehub_search_repos", json!({"query": "jazz"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "read {id}: {v}");
+        id += 1;
+    }
 }
 
 #[tokio::test]

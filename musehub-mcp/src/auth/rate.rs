@@ -29,9 +29,10 @@ use crate::shared::Backplane;
 pub struct RateLimitConfig {
     /// Signed requests from agent keys. Default 600/min.
     pub agent_per_minute: u32,
-    /// Signed requests from human keys. Default 60/min.
+    /// Signed requests from human keys. Default 300/min.
     pub human_per_minute: u32,
-    /// Unsigned requests, per client IP. Default 20/min.
+    /// Unsigned requests, per client IP. Default 120/min (one MCP client session alone sends
+    /// ten or more requests before its first tool call).
     pub anonymous_per_minute: u32,
     /// Calls of particular tools, per identity, on top of the above (MuseHub: `muse_push`
     /// 30/min). Default none.
@@ -42,8 +43,8 @@ impl Default for RateLimitConfig {
     fn default() -> Self {
         Self {
             agent_per_minute: 600,
-            human_per_minute: 60,
-            anonymous_per_minute: 20,
+            human_per_minute: 300,
+            anonymous_per_minute: 120,
             tools_per_minute: HashMap::new(),
         }
     }
