@@ -1,13 +1,25 @@
 //! Sorting a function's parameters into the ones a client sends (schema arguments) and the
 //! ones the runtime supplies (injected, axum-extractor style).
 //!
-//! The rule is by type, so there is one obvious way to write a parameter:
-//! - `&Ctx` / `Ctx`, `State<T>`, `Progress`, `Elicitation`, `Logger`, `Caller`,
-//!   `CancellationToken`: injected by the runtime through `FromCtx`;
-//! - any parameter marked `#[inject]`: a custom extractor implementing `FromCtx`;
+//! The rule is by the type's name as written, so there is one obvious way to write a
+//! parameter:
+//! - `&Ctx` / `Ctx`, `State<T>`, `Progress`, `Elicitation`, `Sampling`, `Roots`, `Logger`,
+//!   `Caller`, `CancellationToken`: injected by the runtime through `FromCtx`;
+//! - any parameter marked `#[inject]`: a custom extractor implementing `FromCtx`, or one of
+//!   the above under another name (`use musehub_mcp::Ctx as C` needs `#[inject] ctx: &C`:
+//!   a macro sees names, not types);
 //! - `Args<T>`: the whole argument object is `T` (one struct deriving `Deserialize` +
 //!   `JsonSchema`);
+//! - `#[arg(flatten)] x: T`: the fields of `T` become top-level arguments (a shared block of
+//!   arguments, such as a repository reference, written once);
 //! - anything else: one named argument; the macro generates the argument struct.
+//!
+//! **Which tools stream.** A tool may send messages before its result, and so may answer
+//! with SSE, exactly when it takes a type that can send them: `Ctx` (it logs and closes
+//! streams), `Progress`, `Logger`, `Elicitation`, `Sampling`, `Roots`, or an `#[inject]`
+//! extractor (which may hold the context). `#[tool(sse)]` says so for any other tool. The
+//! three that ask the client (`Elicitation`, `Sampling`, `Roots`) also make the tool
+//! interactive: in the 2026-07-28 era it may answer with input requests.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -16,8 +28,7 @@ use syn::{FnArg, Ident, LitStr, Pat, Type};
 
 use crate::attrs::Options;
 
-/// Types the runtime injects without a marker; `Progress`, `Elicitation` and `Sampling` put a
-/// tool in the SSE set because they send messages before the result.
+/// Types the runtime injects without a marker.
 const INJECTED: &[&str] = &[
     "Ctx",
     "State",
@@ -29,7 +40,10 @@ const INJECTED: &[&str] = &[
     "Caller",
     "CancellationToken",
 ];
-const STREAMING: &[&str] = &["Progress", "Elicitation", "Sampling", "Roots"];
+/// Injected types that can send messages before the result (see the module docs).
+const STREAMING: &[&str] = &["Ctx", "Progress", "Logger", "Elicitation", "Sampling", "Roots"];
+/// Injected types that ask the client something.
+const ASKING: &[&str] = &["Elicitation", "Sampling", "Roots"];
 
 /// What one parameter is.
 pub enum Param {
@@ -53,14 +67,18 @@ pub struct NamedArg {
     pub optional: bool,
     /// `x-mcp-header` name, when the argument is mirrored into an `Mcp-Param-*` header.
     pub header: Option<String>,
+    /// `#[arg(flatten)]`: the type's own fields are the arguments.
+    pub flatten: bool,
     pub span: Span,
 }
 
 /// All parameters of a function, in order, plus derived facts.
 pub struct Params {
     pub list: Vec<Param>,
-    /// The signature takes `Progress` or `Elicitation`.
+    /// The signature takes a type that can send messages before the result.
     pub streaming: bool,
+    /// The signature takes `Elicitation`, `Sampling` or `Roots`.
+    pub asks_client: bool,
 }
 
 /// Last path segment of a type, looking through one reference.
@@ -84,6 +102,7 @@ impl Params {
     pub fn parse(sig: &mut syn::Signature, what: &str) -> syn::Result<Self> {
         let mut list = Vec::new();
         let mut streaming = false;
+        let mut asks_client = false;
         for input in sig.inputs.iter_mut() {
             let pt = match input {
                 FnArg::Receiver(r) => {
@@ -125,8 +144,11 @@ impl Params {
                         "#[arg] describes a client argument; this parameter is injected by the runtime",
                     ));
                 }
-                if STREAMING.contains(&tname.as_str()) {
+                if inject || STREAMING.contains(&tname.as_str()) {
                     streaming = true;
+                }
+                if ASKING.contains(&tname.as_str()) {
+                    asks_client = true;
                 }
                 if is_ref {
                     if tname == "Ctx" {
@@ -184,13 +206,27 @@ impl Params {
                 description: None,
                 default: None,
                 header: None,
+                flatten: false,
                 span: pt.span(),
             };
             if let Some((opts, _)) = arg_opts {
                 opts.check_known(
                     "arg",
-                    &["desc", "description", "rename", "default", "header"],
+                    &["desc", "description", "rename", "default", "header", "flatten"],
                 )?;
+                if let Some((true, span)) = opts.flag("flatten")? {
+                    if opts.find("rename").is_some()
+                        || opts.find("default").is_some()
+                        || opts.find("header").is_some()
+                        || arg.optional
+                    {
+                        return Err(syn::Error::new(
+                            span,
+                            "`#[arg(flatten)]` takes the fields of a struct as they are\nhint: rename, describe or default them on the struct's own fields, and do not make the flattened type an `Option`",
+                        ));
+                    }
+                    arg.flatten = true;
+                }
                 arg.description = opts
                     .string("desc")?
                     .or(opts.string("description")?)
@@ -223,7 +259,11 @@ impl Params {
                  hint: move the other arguments into `T`",
             ));
         }
-        Ok(Self { list, streaming })
+        Ok(Self {
+            list,
+            streaming,
+            asks_client,
+        })
     }
 
     /// The named (generated-struct) arguments.
@@ -276,10 +316,20 @@ impl Params {
     }
 
     /// The generated argument struct's fields, with serde and schemars attributes.
+    ///
+    /// Each field is read and described through probe functions (see `field_probes`) rather
+    /// than through its type's own impls, so a type that cannot be an argument is reported
+    /// once, by [`Params::type_checks`], instead of once per derive.
     pub fn struct_fields(&self) -> TokenStream {
         let fields = self.named().map(|a| {
             let id = &a.ident;
             let ty = &a.ty;
+            if a.flatten {
+                return quote_spanned! {a.span=>
+                    #[serde(flatten)]
+                    #id: #ty,
+                };
+            }
             let wire = LitStr::new(&a.wire_name, a.span);
             let desc = a
                 .description
@@ -298,15 +348,44 @@ impl Params {
                 .header
                 .as_ref()
                 .map(|h| quote!(#[schemars(extend("x-mcp-header" = #h))]));
+            let de = format_ident!("__de_{}", a.ident.to_string().trim_start_matches("r#")).to_string();
+            let sc = format_ident!("__schema_{}", a.ident.to_string().trim_start_matches("r#")).to_string();
             quote_spanned! {a.span=>
                 #desc
                 #default
                 #header
-                #[serde(rename = #wire)]
+                #[serde(rename = #wire, deserialize_with = #de)]
+                #[schemars(schema_with = #sc)]
                 #id: #ty,
             }
         });
         quote!(#(#fields)*)
+    }
+
+    /// For each field, the functions the derives call to read and describe it: they use the
+    /// type's own `Deserialize` and `JsonSchema` when it has them, and a stand-in when it does
+    /// not (that case is already a compile error from [`Params::type_checks`]).
+    pub fn field_probes(&self) -> TokenStream {
+        let probes = self.named().filter(|a| !a.flatten).map(|a| {
+            let ty = &a.ty;
+            let de = format_ident!("__de_{}", a.ident.to_string().trim_start_matches("r#"));
+            let sc = format_ident!("__schema_{}", a.ident.to_string().trim_start_matches("r#"));
+            quote! {
+                #[allow(non_snake_case)]
+                fn #de<'de, D: ::musehub_mcp::__private::serde::Deserializer<'de>>(d: D) -> ::core::result::Result<#ty, D::Error> {
+                    #[allow(unused_imports)]
+                    use ::musehub_mcp::__private::{ArgFallback as _, ArgViaSerde as _};
+                    (&&::musehub_mcp::__private::ArgProbe::<#ty>::new()).read(d)
+                }
+                #[allow(non_snake_case)]
+                fn #sc(g: &mut ::musehub_mcp::schemars::SchemaGenerator) -> ::musehub_mcp::schemars::Schema {
+                    #[allow(unused_imports)]
+                    use ::musehub_mcp::__private::{ArgFallback as _, ArgViaSerde as _};
+                    (&&::musehub_mcp::__private::ArgProbe::<#ty>::new()).describe(g)
+                }
+            }
+        });
+        quote!(#(#probes)*)
     }
 
     /// Assertions, spanned on each argument's type, that it can be a client argument: the

@@ -10,7 +10,14 @@ use crate::params::Params;
 use crate::resource::{completion_tokens, protocol_call};
 use crate::tool::reject_generics;
 
-const OPTIONS: &[&str] = &["name", "title", "description", "icon", "complete"];
+const OPTIONS: &[&str] = &[
+    "name",
+    "title",
+    "description",
+    "icon",
+    "complete",
+    "scopes",
+];
 
 /// Expands `#[prompt(attr)] item`.
 pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
@@ -55,7 +62,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let mut bind = TokenStream::new();
     let mut arg_defs = Vec::new();
     for a in params.named() {
-        let id = &a.ident;
+        let id = crate::resource::bound_name(&a.ident);
         let ty = &a.ty;
         let wire = &a.wire_name;
         let required = !a.optional;
@@ -74,6 +81,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let title = opt_str(opts.string("title")?.map(|s| s.value()).as_deref());
     let icons = icons_tokens(&opts.icons()?);
     let completion_defs = completion_tokens(&completions);
+    let scopes = crate::tool::scopes_tokens(&opts)?;
 
     Ok(quote! {
         #func
@@ -100,6 +108,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                     arguments: &[#(#arg_defs),*],
                     handler: __handler,
                     completions: #completion_defs,
+                    scopes: #scopes,
                     location: ::musehub_mcp::__private::SourceLocation {
                         crate_name: ::core::env!("CARGO_PKG_NAME"),
                         module: ::core::module_path!(),

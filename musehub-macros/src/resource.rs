@@ -20,6 +20,7 @@ const OPTIONS: &[&str] = &[
     "complete",
     "ttl_ms",
     "cache_scope",
+    "scopes",
 ];
 
 /// Extracts the `{variable}` names of a level-1 template, rejecting operators and nesting.
@@ -150,7 +151,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let vars_ident = format_ident!("__vars");
     let mut var_stmts = TokenStream::new();
     for arg in params.named() {
-        let id = &arg.ident;
+        let id = bound_name(&arg.ident);
         let ty = &arg.ty;
         let wire = &arg.wire_name;
         var_stmts.extend(quote! {
@@ -162,6 +163,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     }
     let (extract, call) = protocol_call(&func, &params);
     let completion_defs = completion_tokens(&completions);
+    let scopes = crate::tool::scopes_tokens(&opts)?;
 
     Ok(quote! {
         #func
@@ -193,6 +195,7 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                     completions: #completion_defs,
                     ttl_ms: #ttl_ms,
                     cache_scope: #cache_scope,
+                    scopes: #scopes,
                     location: ::musehub_mcp::__private::SourceLocation {
                         crate_name: ::core::env!("CARGO_PKG_NAME"),
                         module: ::core::module_path!(),
@@ -206,8 +209,15 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     })
 }
 
+/// The local a resource's or prompt's named parameter is bound to before the call: not the
+/// parameter's own name, which may be the function's (`fn repo(repo: String)` would shadow
+/// the function it calls).
+pub fn bound_name(id: &syn::Ident) -> syn::Ident {
+    format_ident!("__arg_{}", unraw(id))
+}
+
 /// The call expressions for resources and prompts: named parameters are already bound as
-/// local variables by the caller, so they are passed by name.
+/// locals (see [`bound_name`]), so they are passed by those names.
 pub fn call_exprs(
     params: &Params,
     on_err: impl Fn(TokenStream) -> TokenStream,
@@ -216,7 +226,7 @@ pub fn call_exprs(
     let (stmts, mut exprs) = params.call_args(&dummy, on_err);
     for (i, p) in params.list.iter().enumerate() {
         if let Param::Named(a) = p {
-            let id = &a.ident;
+            let id = bound_name(&a.ident);
             exprs[i] = quote!(#id);
         }
     }
@@ -224,7 +234,8 @@ pub fn call_exprs(
 }
 
 /// The injected-parameter extraction and the call of the user's function, for handlers whose
-/// failures are JSON-RPC errors (resources and prompts).
+/// failures are JSON-RPC errors (resources and prompts). A return type written `Result<T, E>`
+/// has its error converted like a tool's: any `Into<ToolError>` or `Display` type.
 pub fn protocol_call(func: &ItemFn, params: &Params) -> (TokenStream, TokenStream) {
     let fn_name = &func.sig.ident;
     let (extract, exprs) = call_exprs(
@@ -235,6 +246,28 @@ pub fn protocol_call(func: &ItemFn, params: &Params) -> (TokenStream, TokenStrea
         quote!(::musehub_mcp::__private::require_send(#fn_name(#(#exprs),*)).await)
     } else {
         quote!(#fn_name(#(#exprs),*))
+    };
+    let returns_result = match &func.sig.output {
+        syn::ReturnType::Type(_, ty) => crate::tool::result_ok_type(ty).is_some(),
+        syn::ReturnType::Default => false,
+    };
+    let call = if returns_result {
+        quote! {
+            match #call {
+                ::core::result::Result::Ok(v) => v,
+                ::core::result::Result::Err(e) => {
+                    #[allow(unused_imports)]
+                    use ::musehub_mcp::__private::{
+                        ProtocolViaDisplay as _, ProtocolViaMcp as _, ProtocolViaTool as _,
+                    };
+                    return ::core::result::Result::Err(
+                        (&&&::musehub_mcp::__private::ErrorValue::new(e)).protocol_error(),
+                    );
+                }
+            }
+        }
+    } else {
+        call
     };
     (extract, call)
 }
@@ -282,6 +315,7 @@ mod tests {
         .unwrap()
         .to_string();
         assert!(out.contains("template_var (& __vars , \"owner\")"), "{out}");
+        assert!(out.contains("let __arg_owner"), "bound to its own local: {out}");
         assert!(out.contains("is_template : true"), "{out}");
         assert!(out.contains("argument : \"owner\""), "{out}");
     }

@@ -1,6 +1,11 @@
 //! `#[tool]`: turns a free function into a registered MCP tool.
+//!
+//! The generated entry point deserialises the arguments from the request body's text into
+//! the tool's argument struct and builds the injected parameters, synchronously; an `async`
+//! tool then runs as a future that owns what it needs, a plain `fn` is called at once. The
+//! return value is serialised once, into the response.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ItemFn, ReturnType};
@@ -21,6 +26,7 @@ const OPTIONS: &[&str] = &[
     "icon",
     "category",
     "input_schema",
+    "scopes",
 ];
 
 /// Checks a tool name against the 2025-11-25 naming rules (server/tools.mdx, "Tool names"):
@@ -104,9 +110,11 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
 
     let params = Params::parse(&mut func.sig, "tool")?;
     let sse_v = opts.flag("sse")?.map(|f| f.0).unwrap_or(false) || params.streaming;
+    let asks_client_v = params.asks_client;
+    let scopes = scopes_tokens(&opts)?;
 
-    let ret_ty = match &func.sig.output {
-        ReturnType::Default => quote!(()),
+    let ret_ty: syn::Type = match &func.sig.output {
+        ReturnType::Default => syn::parse_quote!(()),
         ReturnType::Type(_, ty) => {
             if let syn::Type::ImplTrait(it) = &**ty {
                 return Err(syn::Error::new(
@@ -115,9 +123,11 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                      hint: return `String`, `Json<T>`, `Vec<Content>` or `Result<_, ToolError>`",
                 ));
             }
-            quote!(#ty)
+            (**ty).clone()
         }
     };
+    let ok_ty = result_ok_type(&ret_ty);
+    let schema_of = ok_ty.unwrap_or(&ret_ty);
 
     let args_var = format_ident!("__args");
     let (args_ty, args_struct, schema_ty) = match params.whole() {
@@ -129,12 +139,14 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             let fields = params.struct_fields();
             let defaults = params.default_fns();
             let checks = params.type_checks();
+            let probes = params.field_probes();
             let struct_ty = quote!(__ToolArgs);
             (
                 struct_ty.clone(),
                 quote! {
                     #checks
                     #defaults
+                    #probes
                     #[derive(::musehub_mcp::__private::serde::Deserialize, ::musehub_mcp::schemars::JsonSchema)]
                     #[serde(crate = "::musehub_mcp::__private::serde")]
                     #[schemars(crate = "::musehub_mcp::schemars")]
@@ -147,16 +159,43 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     };
 
     let (extract, call_exprs) = params.call_args(&args_var, |e| {
-        quote!(::musehub_mcp::IntoToolResult::into_tool_result(
-            ::core::result::Result::<(), ::musehub_mcp::ToolError>::Err(#e)
+        quote!(::musehub_mcp::__private::ToolStart::Ready(
+            ::musehub_mcp::__private::ToolOutput::from_result(::musehub_mcp::ToolError::into_result(#e), __shape)
         ))
     });
-    let call = if func.sig.asyncness.is_some() {
-        quote_spanned! {fn_name.span()=>
-            ::musehub_mcp::__private::require_send(#fn_name(#(#call_exprs),*)).await
+    // The return value becomes the serialised result; a `Result`'s error goes through the
+    // conversion that accepts any `Display` type (see `ErrorValue`).
+    let into_output = if ok_ty.is_some() {
+        quote! {
+            match __ret {
+                ::core::result::Result::Ok(v) => ::musehub_mcp::IntoToolResult::into_output(v, __shape),
+                ::core::result::Result::Err(e) => {
+                    #[allow(unused_imports)]
+                    use ::musehub_mcp::__private::{ErrorViaDisplay as _, ErrorViaInto as _};
+                    ::musehub_mcp::__private::ToolOutput::from_result(
+                        ::musehub_mcp::ToolError::into_result(
+                            (&&::musehub_mcp::__private::ErrorValue::new(e)).tool_error(),
+                        ),
+                        __shape,
+                    )
+                }
+            }
         }
     } else {
-        quote!(#fn_name(#(#call_exprs),*))
+        quote!(::musehub_mcp::IntoToolResult::into_output(__ret, __shape))
+    };
+    let run = if func.sig.asyncness.is_some() {
+        quote_spanned! {fn_name.span()=>
+            ::musehub_mcp::__private::ToolStart::Running(::std::boxed::Box::pin(async move {
+                let __ret: #ret_ty = ::musehub_mcp::__private::require_send(#fn_name(#(#call_exprs),*)).await;
+                #into_output
+            }))
+        }
+    } else {
+        quote! {{
+            let __ret: #ret_ty = #fn_name(#(#call_exprs),*);
+            ::musehub_mcp::__private::ToolStart::Ready(#into_output)
+        }}
     };
 
     let input_schema = match opts.path("input_schema")? {
@@ -168,7 +207,6 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let title_t = opt_str(title.as_deref());
     let category_t = opt_str(category.as_deref());
     let fn_name_str = fn_name.to_string();
-    let sets = tool_sets(&name, write_v, sse_v, fn_name.span());
 
     Ok(quote! {
         #func
@@ -182,21 +220,20 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
             }
 
             fn __output_schema(g: &mut ::musehub_mcp::schemars::SchemaGenerator) -> ::core::option::Option<::musehub_mcp::schemars::Schema> {
-                <#ret_ty as ::musehub_mcp::IntoToolResult>::output_schema(g)
+                <#schema_of as ::musehub_mcp::IntoToolResult>::output_schema(g)
             }
 
             fn __handler(
                 __ctx: ::musehub_mcp::Ctx,
-                __raw: ::musehub_mcp::__private::RawArguments,
-            ) -> ::musehub_mcp::__private::BoxFuture<'static, ::musehub_mcp::CallToolResult> {
-                ::std::boxed::Box::pin(async move {
-                    let #args_var: #args_ty = match ::musehub_mcp::__private::parse_arguments(__raw) {
-                        ::core::result::Result::Ok(v) => v,
-                        ::core::result::Result::Err(e) => return e,
-                    };
-                    #extract
-                    ::musehub_mcp::IntoToolResult::into_tool_result(#call)
-                })
+                __raw: ::core::option::Option<&::musehub_mcp::__private::RawValue>,
+                __shape: ::musehub_mcp::__private::OutputShape,
+            ) -> ::musehub_mcp::__private::ToolStart {
+                let #args_var: #args_ty = match ::musehub_mcp::__private::parse_arguments(__raw) {
+                    ::core::result::Result::Ok(v) => v,
+                    ::core::result::Result::Err(e) => return ::musehub_mcp::__private::ToolStart::Ready(e),
+                };
+                #extract
+                #run
             }
 
             ::musehub_mcp::__private::inventory::submit! {
@@ -212,6 +249,8 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                     open_world: #open_world_v,
                     write: #write_v,
                     sse: #sse_v,
+                    asks_client: #asks_client_v,
+                    scopes: #scopes,
                     category: #category_t,
                     icons: #icons,
                     input_schema: #input_schema,
@@ -226,31 +265,64 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
                     },
                 }
             }
-
-            #sets
         };
     })
 }
 
-/// Adds the tool's name to the write-tool and SSE-tool distributed slices, so the transport can
-/// check membership without a hand-written list.
-fn tool_sets(name: &str, write: bool, sse: bool, span: Span) -> TokenStream {
-    let mut out = TokenStream::new();
-    if write {
-        out.extend(quote_spanned! {span=>
-            #[::musehub_mcp::__private::linkme::distributed_slice(::musehub_mcp::WRITE_TOOLS)]
-            #[linkme(crate = ::musehub_mcp::__private::linkme)]
-            static __WRITE_TOOL: &str = #name;
-        });
+/// The scopes of `scopes = "a b"` (space- or comma-separated), checked for characters an
+/// OAuth scope may hold (RFC 6749 §3.3: visible ASCII but `"` and `\`).
+pub fn parse_scopes(lit: &syn::LitStr) -> syn::Result<Vec<String>> {
+    let scopes: Vec<String> = lit
+        .value()
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    if scopes.is_empty() {
+        return Err(syn::Error::new(
+            lit.span(),
+            "`scopes` names at least one scope, e.g. scopes = \"repo:write\"",
+        ));
     }
-    if sse {
-        out.extend(quote_spanned! {span=>
-            #[::musehub_mcp::__private::linkme::distributed_slice(::musehub_mcp::SSE_TOOLS)]
-            #[linkme(crate = ::musehub_mcp::__private::linkme)]
-            static __SSE_TOOL: &str = #name;
-        });
+    if let Some(bad) = scopes
+        .iter()
+        .find(|s| s.chars().any(|c| !c.is_ascii_graphic() || c == '"' || c == '\\'))
+    {
+        return Err(syn::Error::new(
+            lit.span(),
+            format!("scope `{bad}` may hold only visible ASCII other than `\"` and `\\`"),
+        ));
     }
-    out
+    Ok(scopes)
+}
+
+/// `&["a", "b"]` of an item's `scopes = "..."`, empty without one.
+pub fn scopes_tokens(opts: &Options) -> syn::Result<TokenStream> {
+    Ok(match opts.string("scopes")? {
+        Some(lit) => {
+            let scopes = parse_scopes(&lit)?;
+            quote!(&[#(#scopes),*])
+        }
+        None => quote!(&[]),
+    })
+}
+
+/// The `T` of a return type written `Result<T, E>` (or any alias named `Result`, such as
+/// `anyhow::Result<T>`): its error is converted by the generated code, which accepts any
+/// `E: Display` as well as `E: Into<ToolError>`.
+pub fn result_ok_type(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != "Result" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    })
 }
 
 /// Registered items are called through plain function pointers, so they cannot be generic.
@@ -289,9 +361,11 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.contains("# [serde (rename = \"message\")] message : String"),
+            out.contains("# [serde (rename = \"message\" , deserialize_with = \"__de_message\")]"),
             "{out}"
         );
+        assert!(out.contains("ToolStart :: Running"), "an async tool runs: {out}");
+        assert!(out.contains("sse : true"), "takes &Ctx, which can log: {out}");
         assert!(out.contains("# [serde (default)]"), "{out}");
         assert!(out.contains("name : \"echo\""), "{out}");
         assert!(out.contains("description : \"Echo the message.\""), "{out}");
@@ -316,12 +390,29 @@ mod tests {
                 async fn create(progress: Progress, Args(a): Args<CreateRepo>) -> Result<Json<Repo>, ToolError> { todo!() }
             },
         );
-        assert!(out.contains("WRITE_TOOLS"), "{out}");
-        assert!(out.contains("SSE_TOOLS"), "{out}");
+        assert!(out.contains("sse : true"), "takes Progress: {out}");
+        assert!(out.contains("asks_client : false"), "{out}");
         assert!(out.contains("WholeArgs"), "{out}");
         assert!(!out.contains("struct __ToolArgs"), "{out}");
         assert!(out.contains("write : true"), "{out}");
         assert!(out.contains("destructive : true"), "{out}");
+    }
+
+    #[test]
+    fn sync_tools_answer_at_once_and_results_convert_their_errors() {
+        let out = expand_str(
+            quote!(scopes = "repo:write, repo:read"),
+            quote! {
+                /// Sync.
+                fn sum(a: i64, b: i64) -> anyhow::Result<i64> { Ok(a + b) }
+            },
+        );
+        assert!(out.contains("ToolStart :: Ready"), "{out}");
+        assert!(!out.contains("ToolStart :: Running"), "{out}");
+        assert!(out.contains("ErrorValue :: new (e)"), "{out}");
+        assert!(out.contains("< i64 as :: musehub_mcp :: IntoToolResult > :: output_schema"), "the Ok type's schema: {out}");
+        assert!(out.contains("scopes : & [\"repo:write\" , \"repo:read\"]"), "{out}");
+        assert!(out.contains("sse : false"), "{out}");
     }
 
     #[test]
@@ -398,6 +489,16 @@ mod tests {
             )
             .contains("owned type")
         );
+    }
+
+    #[test]
+    fn scopes_are_checked() {
+        let bad: syn::LitStr = syn::parse_quote!("a\\b");
+        assert!(parse_scopes(&bad).is_err());
+        let empty: syn::LitStr = syn::parse_quote!(" , ");
+        assert!(parse_scopes(&empty).is_err());
+        let ok: syn::LitStr = syn::parse_quote!("repo:read  repo:write");
+        assert_eq!(parse_scopes(&ok).unwrap(), vec!["repo:read", "repo:write"]);
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub mod codes {
     pub const UNAUTHORIZED: i64 = -32001;
     /// Resource not found (server/resources.mdx, "Error Handling").
     pub const RESOURCE_NOT_FOUND: i64 = -32002;
+    /// The caller's credential lacks a scope the item needs (over HTTP: 403
+    /// `insufficient_scope`).
+    pub const FORBIDDEN: i64 = -32003;
 }
 
 /// A JSON-RPC error object: what the client receives in `error`.

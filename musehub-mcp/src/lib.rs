@@ -1,7 +1,7 @@
 //! MuseHub MCP: a Model Context Protocol server framework in which tools, resources and
 //! prompts are plain annotated Rust functions.
 //!
-//! ```ignore
+//! ```no_run
 //! use musehub_mcp::prelude::*;
 //!
 //! /// Say hello to someone.
@@ -13,54 +13,70 @@
 //! #[tokio::main]
 //! async fn main() -> anyhow::Result<()> {
 //!     let server = Server::builder("hello").build()?;
-//!     musehub_mcp::transport::http::serve(server, "127.0.0.1:8080".parse()?).await?;
+//!     musehub_mcp::serve(server, "127.0.0.1:8080".parse()?).await?;
 //!     Ok(())
 //! }
 //! ```
 //!
-//! Architecture, by module:
-//! - [`registry`]: the items the macros registered, built once (schemas, validators, listings);
-//! - [`schema`]: the normaliser that makes schemas acceptable to every client;
-//! - [`engine`]: `initialize` negotiation and the dispatch of every MCP method;
-//! - [`session`]: handshake-era sessions and resumable SSE event logs;
-//! - [`transport`]: Streamable HTTP (`/mcp`) and stdio;
-//! - [`docs`]: `/mcp/docs`, `/mcp/docs.json` and the offline Markdown reference and lint;
-//! - [`context`] and [`handler`]: what a tool takes (injected helpers) and returns.
+//! # Architecture
+//!
+//! The modules are layers, each using only those before it (checked by
+//! `tests/architecture.rs`; ARCHITECTURE.md draws the path of one call):
+//!
+//! `protocol` → `handler` → `registry` → `engine` → `session` → `shared` → `auth` → `server`
+//! → `transport` → `docs`
+//!
+//! - [`protocol`]: the wire, pure types and no I/O (decoding a request once, encoding
+//!   responses, revisions, header names);
+//! - [`handler`]: what an item takes ([`Ctx`] and the injected helpers) and returns;
+//! - [`registry`]: the items the macros registered, built once (schemas, listings);
+//! - `engine`: every MCP method of both eras, dispatched once, knowing nothing of HTTP;
+//! - `session` and [`shared`]: handshake-era sessions with their resumable event logs, and
+//!   the store shared between instances;
+//! - [`auth`]: the authentication seam (MSign, bearer tokens) and rate limits;
+//! - [`server`]: the [`Server`] and its builder, owning the background work;
+//! - [`transport`]: Streamable HTTP and stdio;
+//! - [`docs`]: `/mcp/docs`, `/mcp/docs.json` and the offline Markdown reference and lint.
+//!
+//! `util`, `error` and `config` sit below them all.
 
 extern crate self as musehub_mcp;
 
 pub mod auth;
 pub mod config;
-pub mod context;
 pub mod docs;
-pub mod engine;
+pub(crate) mod engine;
 pub mod error;
 pub mod handler;
 pub mod protocol;
 pub mod registry;
-pub mod schema;
-pub mod session;
+pub mod server;
+pub(crate) mod session;
 pub mod shared;
 pub mod transport;
-pub mod uri_template;
-mod util;
+pub(crate) mod util;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
 
 pub use config::ServerConfig;
-pub use context::{
-    Caller, CancellationToken, Ctx, ElicitResult, Elicitation, FromCtx, Identity, Logger, Progress,
-    Roots, Sampling, State,
-};
-pub use docs::{AuthScheme, DocsOptions};
-pub use engine::{Server, ServerBuilder};
+pub use config::docs::{AuthScheme, DocsOptions};
+pub use engine::{Change, ServerInfo};
 pub use error::{McpError, ToolError};
-pub use handler::{Args, IntoPromptResult, IntoResourceContents, IntoToolResult, Json};
+pub use handler::ctx::{Scheme, StateMap};
+pub use handler::{
+    Args, Caller, CancellationToken, Ctx, ElicitResult, Elicitation, FromCtx, Identity,
+    IntoPromptResult, IntoResourceContents, IntoToolResult, Json, Logger, Progress, Roots,
+    Sampling, State,
+};
 pub use musehub_macros::{prompt, resource, schema, tool};
 pub use protocol::types::{
     CallToolResult, Content, GetPromptResult, LogLevel, PromptMessage, ResourceContents, Role,
 };
-pub use registry::{Completion, Registry, SSE_TOOLS, WRITE_TOOLS};
+pub use registry::{Completion, Registry};
 pub use schemars;
 pub use serde_json;
+pub use server::{BuildError, InProcessOutcome, Server, ServerBuilder};
 
 /// Everything a server author usually needs, in one import.
 pub mod prelude {
@@ -68,22 +84,63 @@ pub mod prelude {
         Args, CallToolResult, Caller, CancellationToken, Completion, Content, Ctx, ElicitResult,
         Elicitation, GetPromptResult, Json, LogLevel, Logger, McpError, Progress, PromptMessage,
         ResourceContents, Roots, Sampling, Server, ServerConfig, State, ToolError, prompt,
-        resource, schema, tool,
+        resource, schema, serde_json, tool,
     };
+}
+
+/// The whole HTTP application of a server: `/mcp` and, unless the server was built with
+/// [`DocsOptions::disabled`], the documentation surfaces (`/mcp/docs`, `/mcp/docs.json`,
+/// `/mcp/docs.schema.json`, `/mcp/docs.md`). Merge your own routes into it.
+pub fn router(server: Arc<Server>) -> axum::Router {
+    let mcp = transport::http::router(server.clone());
+    if server.docs_options().enabled() {
+        mcp.merge(docs::router(&server))
+    } else {
+        mcp
+    }
+}
+
+/// Serves [`router`] on `addr` until Ctrl-C or SIGTERM, then shuts down gracefully (in-flight
+/// calls finish, streams close, background work stops).
+pub async fn serve(server: Arc<Server>, addr: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    serve_listener(server, listener, transport::http::shutdown_signal()).await
+}
+
+/// Serves [`router`] on a bound listener until `shutdown` resolves.
+pub async fn serve_listener(
+    server: Arc<Server>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(server.clone());
+    transport::http::serve_router(server, app, listener, shutdown).await
 }
 
 /// Support for the generated code. Not a public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::handler::{
-        PromptArg, WholeArgs, assert_schema_arg, parse_arguments, require_send, template_var,
+    pub use crate::handler::generated::{
+        ArgFallback, ArgProbe, ArgViaSerde, ErrorValue, ErrorViaDisplay, ErrorViaInto, PromptArg,
+        ProtocolViaDisplay, ProtocolViaMcp, ProtocolViaTool, WholeArgs, assert_schema_arg,
+        parse_arguments, require_send, template_var,
     };
+    pub use crate::handler::into::{OutputShape, ToolOutput};
     pub use crate::registry::{
-        CompletionDef, Icon, InputSchema, PromptArgDef, PromptArguments, PromptDef, RawArguments,
-        ResourceDef, SourceLocation, TemplateVars, ToolDef,
+        CompletionDef, Icon, InputSchema, PromptArgDef, PromptArguments, PromptDef, ResourceDef,
+        SourceLocation, TemplateVars, ToolDef, ToolStart,
     };
     pub use futures::future::BoxFuture;
     pub use inventory;
-    pub use linkme;
     pub use serde;
+    pub use serde_json::value::RawValue;
+}
+
+/// Entry points for the fuzz targets (`musehub-mcp/fuzz`). Not a public API.
+#[doc(hidden)]
+pub mod __fuzz {
+    pub use crate::protocol::jsonrpc::nesting_exceeds;
+    pub use crate::protocol::request::{Incoming, decode, decode_body};
+    pub use crate::registry::uri_template::UriTemplate;
+    pub use crate::session::events::parse_event_id;
 }

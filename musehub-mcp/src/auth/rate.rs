@@ -20,7 +20,7 @@ use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 use serde::Deserialize;
 
-use crate::context::Caller;
+use crate::handler::ctx::Caller;
 use crate::shared::Backplane;
 
 /// Requests per minute for each class of caller, and per tool.
@@ -61,6 +61,8 @@ pub struct Limited {
 
 trait Bucket: Send + Sync {
     fn check(&self, key: &str) -> Result<(), Limited>;
+    /// Forgets keys whose bucket is full again (nothing to remember about them).
+    fn forget_idle(&self);
 }
 
 struct Keyed<C: Clock> {
@@ -82,6 +84,10 @@ where
                 limit: self.limit,
             }),
         }
+    }
+    fn forget_idle(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
     }
 }
 
@@ -168,6 +174,18 @@ impl RateLimits {
         }
     }
 
+    /// Forgets the in-process buckets of callers idle long enough to be full again, so the
+    /// number of remembered callers stays bounded by recent traffic (the server's sweeper
+    /// calls it).
+    pub fn forget_idle(&self) {
+        for class in [&self.agent, &self.human, &self.anonymous]
+            .into_iter()
+            .chain(self.tools.values())
+        {
+            class.local.forget_idle();
+        }
+    }
+
     /// Checks one request of `caller` (anonymous callers are keyed by `ip`), in the shared
     /// store when there is one.
     pub async fn check_caller(
@@ -243,7 +261,7 @@ impl RateLimits {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::context::Identity;
+    use crate::handler::ctx::{Identity, Scheme};
 
     #[tokio::test]
     async fn classes_have_their_own_buckets_and_refill() {
@@ -255,18 +273,10 @@ mod tests {
         };
         let (limits, clock) = RateLimits::with_fake_clock(&config);
         let human = Caller {
-            identity: Some(Identity {
-                handle: "ada".into(),
-                is_agent: false,
-                agent_name: None,
-            }),
+            identity: Some(Identity::new("ada", Scheme::MSign)),
         };
         let agent = Caller {
-            identity: Some(Identity {
-                handle: "bot".into(),
-                is_agent: true,
-                agent_name: Some("b".into()),
-            }),
+            identity: Some(Identity::new("bot", Scheme::MSign).agent(Some("b".into()))),
         };
         let anon = Caller::anonymous();
         assert!(limits.check_caller(&human, "1.2.3.4", None).await.is_ok());
@@ -307,11 +317,7 @@ mod tests {
         let a = RateLimits::new(&config);
         let b = RateLimits::new(&config);
         let ada = Caller {
-            identity: Some(Identity {
-                handle: "ada".into(),
-                is_agent: false,
-                agent_name: None,
-            }),
+            identity: Some(Identity::new("ada", Scheme::MSign)),
         };
         assert!(a.check_caller(&ada, "ip", Some(&store)).await.is_ok());
         assert!(b.check_caller(&ada, "ip", Some(&store)).await.is_ok());

@@ -18,7 +18,7 @@ use super::manifest::{MANIFEST_SCHEMA, manifest_json};
 use super::markdown::markdown;
 use super::page;
 use super::{MANIFEST_PATH, MARKDOWN_PATH, PAGE_PATH, SCHEMA_PATH};
-use crate::engine::Server;
+use crate::server::Server;
 
 /// Path of the page's stylesheet.
 pub(crate) const CSS_PATH: &str = "/mcp/docs/assets/docs.css";

@@ -119,6 +119,8 @@ mod tests {
         open_world: false,
         write: true,
         sse: false,
+        asks_client: false,
+        scopes: &[],
         category: None,
         icons: &[],
         input_schema: InputSchema::Verbatim(schema),

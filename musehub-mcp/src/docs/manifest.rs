@@ -8,10 +8,10 @@ use serde_json::{Map, Value, json};
 use super::{
     DocsOptions, ENDPOINT_PATH, MANIFEST_PATH, MARKDOWN_PATH, PAGE_PATH, SCHEMA_PATH, groups,
 };
-use crate::engine::Server;
+use crate::protocol::http::{SESSION_HEADER, VERSION_HEADER};
 use crate::protocol::version::ProtocolVersion;
 use crate::registry::{Registry, SourceLocation};
-use crate::transport::http::{SESSION_HEADER, VERSION_HEADER};
+use crate::server::Server;
 
 /// The manifest format's version, bumped on incompatible changes.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -122,7 +122,7 @@ fn build<'a>(
         name: &info.name,
         title: info.title.as_deref(),
         version: &info.version,
-        description: options.description.as_deref(),
+        description: options.description_text(),
         instructions: info.instructions.as_deref(),
         endpoint: options.url(ENDPOINT_PATH),
         docs_url: options.url(PAGE_PATH),
@@ -134,7 +134,7 @@ fn build<'a>(
             .map(|v| v.as_str())
             .collect(),
         eras: eras(),
-        auth: options.auth.as_ref(),
+        auth: options.auth_scheme(),
         capabilities,
     };
 

@@ -8,10 +8,10 @@ use serde_json::json;
 use super::manifest::header_case;
 use super::schema_view::{self, ParamRow};
 use super::{DocsOptions, ENDPOINT_PATH, groups};
-use crate::engine::Server;
+use crate::protocol::http::{SESSION_HEADER, VERSION_HEADER};
 use crate::protocol::version::ProtocolVersion;
 use crate::registry::ToolEntry;
-use crate::transport::http::{SESSION_HEADER, VERSION_HEADER};
+use crate::server::Server;
 
 /// The Markdown reference of `server`: connection details, then every tool (by category),
 /// resource, resource template and prompt, with parameter tables and a ready request.
@@ -36,11 +36,7 @@ fn write_all(out: &mut String, server: &Server) -> std::fmt::Result {
         line(&info.version),
         env!("CARGO_PKG_VERSION")
     )?;
-    if let Some(d) = options
-        .description
-        .as_deref()
-        .or(info.instructions.as_deref())
-    {
+    if let Some(d) = options.description_text().or(info.instructions.as_deref()) {
         writeln!(out, "{}\n", d.trim())?;
     }
 
@@ -215,7 +211,7 @@ fn tool(out: &mut String, t: &ToolEntry) -> std::fmt::Result {
         writeln!(
             out,
             "**Output** (`structuredContent`{})\n",
-            if t.wraps_output {
+            if t.shape == crate::handler::into::OutputShape::Wrapped {
                 ", wrapped as `{\"result\": …}`"
             } else {
                 ""

@@ -61,13 +61,9 @@ impl Pages {
     }
 
     /// Number of pages.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.pages.len()
-    }
-
-    /// Always false: a list has at least one (possibly empty) page.
-    pub fn is_empty(&self) -> bool {
-        self.pages.is_empty()
     }
 }
 
@@ -96,20 +92,6 @@ pub struct Lists {
 }
 
 impl Lists {
-    /// No pages at all: a placeholder until the real pages are built.
-    pub(crate) fn empty() -> Self {
-        let none = |key| Pages {
-            key,
-            pages: Vec::new(),
-        };
-        Self {
-            tools: none("tools"),
-            resources: none("resources"),
-            templates: none("resourceTemplates"),
-            prompts: none("prompts"),
-        }
-    }
-
     /// Serialises every list of the registry, each page with `extra` fields beside the items
     /// (the 2026-07-28 era's `resultType`, caching hints and `_meta`).
     pub fn build(registry: &Registry, page_size: usize, extra: &Map<String, Value>) -> Self {

@@ -8,20 +8,18 @@
 //! the caller and an expiry (server requirements 4 and 5 of the spec's basic workflow), so a
 //! client can neither forge it nor replay it into another call.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
-use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 /// The secret that seals request states.
 #[derive(Clone)]
-pub struct StateKey([u8; 32]);
+pub(crate) struct StateKey([u8; 32]);
 
 impl StateKey {
     /// A key derived from configured secret text (shared by every instance), or a random one.
@@ -57,15 +55,33 @@ impl StateKey {
 }
 
 /// What a request state is bound to.
-pub struct Binding<'a> {
+#[derive(Debug, Clone)]
+pub(crate) struct Binding {
     /// `tools/call`, `prompts/get` or `resources/read`.
-    pub method: &'a str,
+    pub method: &'static str,
     /// The tool or prompt name, or the resource URI.
-    pub name: &'a str,
-    /// The call's arguments (`Null` when there are none).
-    pub arguments: &'a Value,
+    pub name: String,
+    /// SHA-256 of the canonical arguments, hex.
+    pub digest: String,
     /// The authenticated caller, or empty for anonymous calls.
-    pub principal: &'a str,
+    pub principal: String,
+}
+
+impl Binding {
+    /// The binding of a call with these arguments (`Null` when there are none).
+    pub(crate) fn new(
+        method: &'static str,
+        name: &str,
+        arguments: &Value,
+        principal: &str,
+    ) -> Self {
+        Self {
+            method,
+            name: name.to_string(),
+            digest: digest(arguments),
+            principal: principal.to_string(),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -86,7 +102,7 @@ struct Payload {
 
 /// Why a presented state was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum StateError {
+pub(crate) enum StateError {
     /// Not produced by this server (or altered).
     #[error("requestState failed verification")]
     Tampered,
@@ -147,17 +163,17 @@ fn digest(arguments: &Value) -> String {
 }
 
 /// Seals the answers so far into a `requestState` for this binding.
-pub fn seal(
+pub(crate) fn seal(
     key: &StateKey,
-    binding: &Binding<'_>,
+    binding: &Binding,
     answers: &Map<String, Value>,
     ttl: Duration,
 ) -> String {
     let payload = Payload {
         m: binding.method.into(),
-        n: binding.name.into(),
-        a: digest(binding.arguments),
-        p: binding.principal.into(),
+        n: binding.name.clone(),
+        a: binding.digest.clone(),
+        p: binding.principal.clone(),
         e: now_ms() + ttl.as_millis() as u64,
         r: answers.clone(),
     };
@@ -169,10 +185,10 @@ pub fn seal(
 }
 
 /// Verifies a presented `requestState` and returns the answers it carries.
-pub fn open(
+pub(crate) fn open(
     key: &StateKey,
     token: &str,
-    binding: &Binding<'_>,
+    binding: &Binding,
 ) -> Result<Map<String, Value>, StateError> {
     let (body, tag) = token.split_once('.').ok_or(StateError::Tampered)?;
     let tag = URL_SAFE_NO_PAD
@@ -196,7 +212,7 @@ pub fn open(
     if p.m != binding.method
         || p.n != binding.name
         || p.p != binding.principal
-        || p.a != digest(binding.arguments)
+        || p.a != binding.digest
     {
         return Err(StateError::WrongRequest);
     }
@@ -206,64 +222,76 @@ pub fn open(
     Ok(p.r)
 }
 
-/// The MRTR side of one call: answers available to the handler, and the input requests it
-/// made that have no answer yet.
-#[derive(Default)]
-pub struct Rounds {
-    answers: Map<String, Value>,
-    requests: Mutex<Map<String, Value>>,
-    counter: AtomicU64,
-    missing_capability: Mutex<Option<Value>>,
+/// The input rounds of one 2026-07-28 call: the handler's view, and (for calls that may
+/// ask the client) what the next `requestState` is bound to.
+pub(crate) struct RoundTrip {
+    pub(crate) rounds: std::sync::Arc<crate::handler::rounds::Rounds>,
+    binding: Option<Binding>,
 }
 
-impl Rounds {
-    /// A call with these answers known.
-    pub fn new(answers: Map<String, Value>) -> Self {
-        Self {
-            answers,
-            ..Default::default()
+impl RoundTrip {
+    /// Opens a call's rounds: the answers sealed in `request_state` (checked against
+    /// `binding`) plus the `input_responses` of the last round. Without a binding (a call that
+    /// cannot ask the client and carries no state), the rounds only record a missing
+    /// capability.
+    pub(crate) fn open(
+        key: &StateKey,
+        binding: Option<Binding>,
+        request_state: Option<&str>,
+        input_responses: Option<Map<String, Value>>,
+    ) -> Result<Self, crate::error::McpError> {
+        use crate::error::McpError;
+        let mut answers = match (request_state, &binding) {
+            (None, _) => Map::new(),
+            (Some(token), Some(b)) => open(key, token, b)
+                .map_err(|e| McpError::invalid_params(format!("invalid requestState: {e}")))?,
+            (Some(_), None) => Map::new(),
+        };
+        for (k, v) in input_responses.unwrap_or_default() {
+            if !v.is_object() {
+                return Err(McpError::invalid_params(format!(
+                    "inputResponses[{}] must be an object",
+                    crate::util::truncate(&k, 64)
+                )));
+            }
+            answers.insert(k, v);
         }
+        Ok(Self {
+            rounds: std::sync::Arc::new(crate::handler::rounds::Rounds::new(answers)),
+            binding,
+        })
     }
 
-    /// A key for an input request the tool did not name: stable across rounds because the
-    /// handler makes the same requests in the same order each time.
-    pub fn next_key(&self, method: &str) -> String {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed) + 1;
-        let short = method.split('/').next().unwrap_or(method);
-        format!("{short}-{n}")
-    }
-
-    /// The client's answer to input request `key`, if given.
-    pub fn answer(&self, key: &str) -> Option<&Value> {
-        self.answers.get(key)
-    }
-
-    /// Records an input request to send back in an `InputRequiredResult`.
-    pub fn request(&self, key: String, method: &str, params: Value) {
-        let mut m = Map::new();
-        m.insert("method".into(), method.into());
-        m.insert("params".into(), params);
-        self.requests.lock().insert(key, Value::Object(m));
-    }
-
-    /// Records that the call needs a capability the client did not declare.
-    pub fn require_capability(&self, capabilities: Value) {
-        *self.missing_capability.lock() = Some(capabilities);
-    }
-
-    /// The input requests made and not answered.
-    pub fn pending(&self) -> Map<String, Value> {
-        self.requests.lock().clone()
-    }
-
-    /// The capability the call needed and lacked, if any.
-    pub fn missing_capability(&self) -> Option<Value> {
-        self.missing_capability.lock().clone()
-    }
-
-    /// Every answer known (to carry into the next state).
-    pub fn answers(&self) -> &Map<String, Value> {
-        &self.answers
+    /// What a finished round answers instead of its result: -32021 for a missing
+    /// capability, or an `InputRequiredResult` with the sealed state; `None` when the call
+    /// is complete.
+    pub(crate) fn interrupt(
+        &self,
+        key: &StateKey,
+        ttl: Duration,
+        result_meta: &Value,
+    ) -> Option<Result<Value, crate::error::McpError>> {
+        if let Some(caps) = self.rounds.missing_capability() {
+            return Some(Err(crate::error::McpError::new(
+                crate::protocol::modern::MISSING_CAPABILITY,
+                "Missing required client capability",
+            )
+            .with_data(serde_json::json!({ "requiredCapabilities": caps }))));
+        }
+        let pending = self.rounds.pending();
+        if pending.is_empty() {
+            return None;
+        }
+        let state = match &self.binding {
+            Some(b) => seal(key, b, self.rounds.answers(), ttl),
+            None => String::new(),
+        };
+        Some(Ok(serde_json::json!({
+            "resultType": "input_required",
+            "inputRequests": pending,
+            "requestState": state,
+            "_meta": result_meta,
+        })))
     }
 }
 
@@ -272,13 +300,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn binding<'a>(args: &'a Value, who: &'a str) -> Binding<'a> {
-        Binding {
-            method: "tools/call",
-            name: "t",
-            arguments: args,
-            principal: who,
-        }
+    fn binding(args: &Value, who: &str) -> Binding {
+        Binding::new("tools/call", "t", args, who)
     }
 
     #[test]

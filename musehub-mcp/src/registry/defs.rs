@@ -1,6 +1,10 @@
 //! The static definitions the macros emit: one `inventory` entry per tool, resource or
 //! prompt. They hold only `'static` data and function pointers, so they cost nothing until the
 //! registry is built.
+//!
+//! Registration has one mechanism, `inventory`: every set the runtime needs (the write tools,
+//! the tools that stream, the scopes each item needs) is a field of these definitions and is
+//! derived from the registry, so no second link-time list can disagree with it.
 
 use std::collections::HashMap;
 
@@ -8,9 +12,10 @@ use futures::future::BoxFuture;
 use schemars::{Schema, SchemaGenerator};
 use serde_json::Value;
 
-use crate::context::Ctx;
 use crate::error::McpError;
-use crate::protocol::types::{CallToolResult, GetPromptResult, ResourceContents};
+use crate::handler::Ctx;
+use crate::handler::into::{OutputShape, ToolOutput};
+use crate::protocol::types::{GetPromptResult, ResourceContents};
 
 /// Where an item was declared, for duplicate reports and the docs manifest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -50,11 +55,18 @@ pub struct Icon {
     pub theme: Option<&'static str>,
 }
 
-/// The raw `arguments` object of a `tools/call`.
-pub type RawArguments = Option<serde_json::Map<String, Value>>;
+/// A tool's generated entry point: it deserialises the arguments (borrowed from the request
+/// body, so this part runs before the request can go anywhere) and builds the injected
+/// parameters, then either answers at once or hands back the running call.
+pub type ToolHandler = fn(Ctx, Option<&serde_json::value::RawValue>, OutputShape) -> ToolStart;
 
-/// A tool's generated entry point.
-pub type ToolHandler = fn(Ctx, RawArguments) -> BoxFuture<'static, CallToolResult>;
+/// What a tool's entry point returns.
+pub enum ToolStart {
+    /// The call is over: bad arguments, a failed extractor, or a tool that is not `async`.
+    Ready(ToolOutput),
+    /// The call runs; the future owns everything it needs.
+    Running(BoxFuture<'static, ToolOutput>),
+}
 
 /// Where a tool's input schema comes from.
 #[derive(Clone, Copy)]
@@ -86,10 +98,16 @@ pub struct ToolDef {
     pub idempotent_explicit: bool,
     /// `openWorldHint`.
     pub open_world: bool,
-    /// Needs an authenticated caller.
+    /// Changes data: needs an authenticated caller.
     pub write: bool,
-    /// May stream messages before its result.
+    /// May send messages before its result (it takes `Progress`, `Logger`, `Elicitation`,
+    /// `Sampling` or `Roots`), so its answer may become an SSE stream.
     pub sse: bool,
+    /// Asks the client something mid-call (it takes `Elicitation`, `Sampling` or `Roots`): in
+    /// the 2026-07-28 era it may answer with input requests.
+    pub asks_client: bool,
+    /// OAuth scopes a caller's credential must grant (`#[tool(scopes = "...")]`).
+    pub scopes: &'static [&'static str],
     /// Docs group.
     pub category: Option<&'static str>,
     /// Icons.
@@ -135,6 +153,8 @@ pub struct ResourceDef {
     pub ttl_ms: Option<u64>,
     /// `cacheScope` of `resources/read` (`public` or `private`; default from the config).
     pub cache_scope: Option<&'static str>,
+    /// OAuth scopes a caller's credential must grant.
+    pub scopes: &'static [&'static str],
     /// Declaration site.
     pub location: SourceLocation,
 }
@@ -173,6 +193,8 @@ pub struct PromptDef {
     pub handler: PromptHandler,
     /// Completion hooks for arguments.
     pub completions: &'static [CompletionDef],
+    /// OAuth scopes a caller's credential must grant.
+    pub scopes: &'static [&'static str],
     /// Declaration site.
     pub location: SourceLocation,
 }
@@ -204,11 +226,3 @@ pub struct CompletionDef {
 inventory::collect!(ToolDef);
 inventory::collect!(ResourceDef);
 inventory::collect!(PromptDef);
-
-/// Names of the tools declared `write` (authenticated callers only), gathered at link time.
-#[linkme::distributed_slice]
-pub static WRITE_TOOLS: [&'static str];
-
-/// Names of the tools that may stream messages before their result, gathered at link time.
-#[linkme::distributed_slice]
-pub static SSE_TOOLS: [&'static str];

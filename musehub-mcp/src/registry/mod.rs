@@ -1,27 +1,31 @@
 //! The registry: every tool, resource, template and prompt linked into the binary, built
 //! once at first use.
 //!
-//! Building generates and normalises each schema, compiles each input validator, checks for
-//! duplicates and serialises the listing of every item. Nothing here is repeated per request.
+//! Building generates and normalises each schema, decides which inputs need a validator
+//! beyond the typed deserialisation, checks for duplicates and builds the listing of every
+//! item. Nothing here is repeated per request. The URI template matcher ([`uri_template`])
+//! lives here because only the registry builds with it; the schema normaliser is
+//! [`crate::protocol::schema`] (elicitation forms use it too).
 
 pub mod defs;
+pub mod uri_template;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value, json};
 
-use crate::schema::{self, SchemaError};
-use crate::uri_template::UriTemplate;
+pub use crate::protocol::schema::{self, SchemaError};
 pub use defs::*;
+use uri_template::UriTemplate;
 
-/// Why the server could not be built (its registry or its shared store). Reported at
-/// start-up, before serving.
+use crate::handler::into::OutputShape;
+
+/// Why the registry could not be built. Reported at start-up, before serving, naming the
+/// declarations at fault.
 #[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum RegistryError {
-    /// The shared store (`redis_url`) cannot be set up: the configuration is unusable.
-    #[error("{0}")]
-    SharedStore(#[from] crate::shared::SharedError),
     /// Two items share a name or URI.
     #[error("duplicate {kind} `{name}`: declared at {first} and at {second}")]
     Duplicate {
@@ -74,10 +78,15 @@ pub struct ToolEntry {
     pub input_schema: Value,
     /// The output schema clients see, if any.
     pub output_schema: Option<Value>,
-    /// The result type is not an object, so `structuredContent` is `{"result": value}`.
-    pub wraps_output: bool,
-    /// Compiled validator for the input schema.
-    pub validator: jsonschema::Validator,
+    /// Where structured output goes (`{"result": value}` for a non-object result type).
+    pub shape: OutputShape,
+    /// A validator for inputs whose schema says more than their Rust type checks (a verbatim
+    /// schema, or `minimum`, `pattern`, `maxLength` and the like); `None` when deserialising
+    /// into the argument type is the whole check.
+    pub validator: Option<jsonschema::Validator>,
+    /// Top-level arguments mirrored into `Mcp-Param-*` headers (2026-07-28):
+    /// `(property, header name)`.
+    pub header_args: Vec<(String, String)>,
     /// The `Tool` object of `tools/list`.
     pub listing: Value,
 }
@@ -235,14 +244,41 @@ impl Registry {
         self.prompt_index.get(name).map(|&i| &self.prompts[i])
     }
 
-    /// Is `name` a registered write tool? Answered from the link-time `WRITE_TOOLS` slice.
-    pub fn is_write_tool(name: &str) -> bool {
-        WRITE_TOOLS.contains(&name)
+    /// The tools that change data (`#[tool(write)]`).
+    pub fn write_tools(&self) -> impl Iterator<Item = &ToolEntry> {
+        self.tools.iter().filter(|t| t.def.write)
     }
 
-    /// Is `name` a tool that may stream before its result? From the `SSE_TOOLS` slice.
-    pub fn is_sse_tool(name: &str) -> bool {
-        SSE_TOOLS.contains(&name)
+    /// The tools that may send messages before their result.
+    pub fn sse_tools(&self) -> impl Iterator<Item = &ToolEntry> {
+        self.tools.iter().filter(|t| t.def.sse)
+    }
+
+    /// Every scope an item needs, sorted, once each (for Protected Resource Metadata).
+    pub fn scopes(&self) -> Vec<&'static str> {
+        let mut all: Vec<&'static str> = self
+            .tools
+            .iter()
+            .flat_map(|t| t.def.scopes.iter().copied())
+            .chain(
+                self.resources
+                    .iter()
+                    .flat_map(|r| r.def.scopes.iter().copied()),
+            )
+            .chain(
+                self.templates
+                    .iter()
+                    .flat_map(|r| r.def.scopes.iter().copied()),
+            )
+            .chain(
+                self.prompts
+                    .iter()
+                    .flat_map(|p| p.def.scopes.iter().copied()),
+            )
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
     }
 }
 
@@ -298,27 +334,29 @@ fn tool_entry(def: &'static ToolDef) -> Result<ToolEntry, RegistryError> {
         error,
     };
     let mut generator = schema::generator();
-    // Arguments are validated against the schema as generated (with its `$defs` and
-    // nullable options): exactly what serde accepts. Clients see the normalised copy, which
-    // is stricter only in refusing `null` for an optional argument they may simply omit.
+    // Arguments are deserialised into the tool's own type, which checks types, required
+    // members and enum values. A validator runs before that only where the schema says more
+    // (a verbatim schema, or constraints such as `minimum` or `pattern`), against the schema
+    // as generated: it accepts `null` for an optional argument, as serde does.
     let (input_schema, validation_schema) = match def.input_schema {
         InputSchema::Derived(f) => {
             let raw = f(&mut generator).to_value();
             let normalised =
                 schema::normalize(raw.clone(), true).map_err(|e| schema_err("input", e))?;
-            (normalised, raw)
+            let constrained = schema::has_constraints(&raw);
+            (normalised, constrained.then_some(raw))
         }
         InputSchema::Verbatim(f) => {
             let v = f();
-            (v.clone(), v)
+            (v.clone(), Some(v))
         }
     };
-    let (output_schema, wraps_output) = match (def.output_schema)(&mut generator) {
-        None => (None, false),
+    let (output_schema, shape) = match (def.output_schema)(&mut generator) {
+        None => (None, OutputShape::Object),
         Some(s) => {
             let s = schema::normalize(s.to_value(), false).map_err(|e| schema_err("output", e))?;
             if s.get("type").and_then(Value::as_str) == Some("object") {
-                (Some(s), false)
+                (Some(s), OutputShape::Object)
             } else {
                 // structuredContent must be an object (schema.json, CallToolResult).
                 let wrapped = json!({
@@ -326,17 +364,32 @@ fn tool_entry(def: &'static ToolDef) -> Result<ToolEntry, RegistryError> {
                     "properties": { "result": s },
                     "required": ["result"],
                 });
-                (Some(wrapped), true)
+                (Some(wrapped), OutputShape::Wrapped)
             }
         }
     };
-    let validator = jsonschema::validator_for(&validation_schema).map_err(|e| {
-        RegistryError::InvalidSchema {
-            tool: def.name,
-            location: &def.location,
-            error: e.to_string(),
-        }
-    })?;
+    let validator = validation_schema
+        .map(|v| {
+            jsonschema::validator_for(&v).map_err(|e| RegistryError::InvalidSchema {
+                tool: def.name,
+                location: &def.location,
+                error: e.to_string(),
+            })
+        })
+        .transpose()?;
+    let header_args = input_schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|props| {
+            props
+                .iter()
+                .filter_map(|(prop, sub)| {
+                    let h = sub.get("x-mcp-header").and_then(Value::as_str)?;
+                    Some((prop.clone(), h.to_string()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
 
     let mut listing = Map::new();
     listing.insert("name".into(), def.name.into());
@@ -364,8 +417,9 @@ fn tool_entry(def: &'static ToolDef) -> Result<ToolEntry, RegistryError> {
         def,
         input_schema,
         output_schema,
-        wraps_output,
+        shape,
         validator,
+        header_args,
         listing: Value::Object(listing),
     })
 }
@@ -419,15 +473,17 @@ fn prompt_listing(def: &PromptDef) -> Value {
 /// Stub entry points for unit tests that build `ToolDef`s by hand.
 #[cfg(test)]
 pub(crate) mod testing {
-    use super::RawArguments;
+    use super::ToolStart;
+    use crate::handler::into::{OutputShape, ToolOutput};
     use crate::protocol::types::CallToolResult;
 
     /// A tool handler that returns an empty result.
     pub fn handler(
         _: crate::Ctx,
-        _: RawArguments,
-    ) -> futures::future::BoxFuture<'static, CallToolResult> {
-        Box::pin(async { CallToolResult::default() })
+        _: Option<&serde_json::value::RawValue>,
+        shape: OutputShape,
+    ) -> ToolStart {
+        ToolStart::Ready(ToolOutput::from_result(CallToolResult::default(), shape))
     }
 
     /// No output schema.
@@ -456,6 +512,8 @@ mod tests {
             open_world: false,
             write: false,
             sse: false,
+            asks_client: false,
+            scopes: &[],
             category: None,
             icons: &[],
             input_schema: InputSchema::Verbatim(empty),

@@ -1,26 +1,31 @@
 //! Handshake-era sessions (`Mcp-Session-Id`): what was negotiated, what the client
 //! subscribed to, its pending server-to-client requests, running calls and SSE streams.
+//! [`SessionStore`] holds the live sessions of this process; [`SessionRecord`] is what other
+//! instances need to know of one; [`events`] are the resumable SSE logs.
 
 pub mod events;
+mod record;
+mod store;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::Mutex;
 use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
+use crate::engine::Conversation;
+use crate::handler::ctx::{ClientLink, PeerAnswer};
 use crate::protocol::jsonrpc::RequestId;
 use crate::protocol::types::LogLevel;
 use crate::protocol::version::ProtocolVersion;
 use crate::util::random_id;
 pub use events::EventStream;
-
-/// The answer to a server-to-client request: `Ok(result)` or `Err(error object)`.
-pub type PeerAnswer = Result<Value, Value>;
+pub use record::SessionRecord;
+pub use store::SessionStore;
 
 /// One client session.
 pub struct Session {
@@ -60,14 +65,14 @@ impl Drop for StreamSlot {
 }
 
 /// What a new [`Session`] is made of.
-struct NewSession {
-    id: Option<String>,
-    standalone: Option<String>,
-    created_unix_ms: Option<u64>,
-    protocol_version: ProtocolVersion,
-    client_capabilities: Value,
-    client_info: Value,
-    owner: Option<String>,
+pub(crate) struct NewSession {
+    pub(crate) id: Option<String>,
+    pub(crate) standalone: Option<String>,
+    pub(crate) created_unix_ms: Option<u64>,
+    pub(crate) protocol_version: ProtocolVersion,
+    pub(crate) client_capabilities: Value,
+    pub(crate) client_info: Value,
+    pub(crate) owner: Option<String>,
 }
 
 fn unix_ms() -> u64 {
@@ -78,7 +83,7 @@ fn unix_ms() -> u64 {
 }
 
 impl Session {
-    fn new(n: NewSession, replay_events: usize, request_prefix: Arc<str>) -> Self {
+    pub(crate) fn new(n: NewSession, replay_events: usize, request_prefix: Arc<str>) -> Self {
         let NewSession {
             id,
             standalone,
@@ -121,8 +126,8 @@ impl Session {
     }
 
     /// What every instance must know about this session (multi-instance deployments).
-    pub fn to_record(&self) -> crate::shared::SessionRecord {
-        crate::shared::SessionRecord {
+    pub fn to_record(&self) -> SessionRecord {
+        SessionRecord {
             id: self.id.to_string(),
             protocol_version: self.protocol_version.as_str().to_string(),
             client_capabilities: (*self.client_capabilities).clone(),
@@ -139,7 +144,7 @@ impl Session {
             .store(self.created.elapsed().as_millis() as u64, Ordering::Relaxed);
     }
 
-    fn idle_for(&self) -> Duration {
+    pub(crate) fn idle_for(&self) -> Duration {
         let last = Duration::from_millis(self.last_active_ms.load(Ordering::Relaxed));
         self.created.elapsed().saturating_sub(last)
     }
@@ -308,7 +313,7 @@ impl Session {
         &self.closed
     }
 
-    fn close(&self) {
+    pub(crate) fn close(&self) {
         self.closed.cancel();
         self.pending.lock().clear();
         self.standalone.finish();
@@ -318,203 +323,35 @@ impl Session {
     }
 }
 
-/// Why a session could not be created.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the server has reached its session capacity ({0})")]
-pub struct AtCapacity(pub usize);
-
-/// Why a session stored elsewhere could not be replicated here.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AdoptError {
-    /// This instance is full.
-    #[error(transparent)]
-    AtCapacity(#[from] AtCapacity),
-    /// The record names a revision this version does not speak.
-    #[error("the stored session uses unknown protocol revision `{0}`")]
-    Version(String),
+impl ClientLink for Session {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn log_level(&self) -> Option<LogLevel> {
+        Session::log_level(self)
+    }
+    fn register_request(&self, limit: usize) -> Option<(RequestId, oneshot::Receiver<PeerAnswer>)> {
+        Session::register_request(self, limit)
+    }
+    fn forget_request(&self, id: &RequestId) {
+        Session::forget_request(self, id)
+    }
 }
 
-/// All live sessions of this process (with a shared store: the replicas of the sessions
-/// this instance serves).
-pub struct SessionStore {
-    sessions: RwLock<HashMap<Arc<str>, Arc<Session>>>,
-    capacity: usize,
-    idle_timeout: Duration,
-    replay_events: usize,
-    // With a shared store, idle expiry is the store's (a session busy on another instance is
-    // idle here), so local lookups never expire a replica.
-    local_expiry: bool,
-    request_prefix: Arc<str>,
-}
-
-impl SessionStore {
-    /// An empty store.
-    pub fn new(capacity: usize, idle_timeout: Duration, replay_events: usize) -> Self {
-        Self {
-            sessions: RwLock::new(HashMap::new()),
-            capacity,
-            idle_timeout,
-            replay_events,
-            local_expiry: true,
-            request_prefix: "srv-".into(),
-        }
+impl Conversation for Session {
+    fn subscribe(&self, uri: &str) {
+        Session::subscribe(self, uri)
     }
-
-    /// An empty store of replicas for an instance sharing its sessions through a
-    /// [`crate::shared::Backplane`]: server-to-client request ids carry the instance id
-    /// (`srv-<instance>-<n>`) so an answer routed through another instance finds its way
-    /// back, and idle expiry is left to the shared store.
-    pub fn shared(
-        capacity: usize,
-        idle_timeout: Duration,
-        replay_events: usize,
-        instance: &str,
-    ) -> Self {
-        Self {
-            local_expiry: false,
-            request_prefix: format!("srv-{instance}-").into(),
-            ..Self::new(capacity, idle_timeout, replay_events)
-        }
+    fn unsubscribe(&self, uri: &str) {
+        Session::unsubscribe(self, uri)
     }
-
-    /// The local replica of a session stored elsewhere: the existing one, or a new one built
-    /// from the record.
-    pub fn adopt(&self, record: &crate::shared::SessionRecord) -> Result<Arc<Session>, AdoptError> {
-        let version = record
-            .protocol_version
-            .parse::<ProtocolVersion>()
-            .map_err(|_| AdoptError::Version(record.protocol_version.clone()))?;
-        let mut map = self.sessions.write();
-        if let Some(s) = map.get(record.id.as_str()) {
-            return Ok(s.clone());
-        }
-        if map.len() >= self.capacity {
-            return Err(AdoptError::AtCapacity(AtCapacity(self.capacity)));
-        }
-        let s = Arc::new(Session::new(
-            NewSession {
-                id: Some(record.id.clone()),
-                standalone: Some(record.standalone.clone()),
-                created_unix_ms: Some(record.created_ms),
-                protocol_version: version,
-                client_capabilities: record.client_capabilities.clone(),
-                client_info: record.client_info.clone(),
-                owner: record.owner.clone(),
-            },
-            self.replay_events,
-            self.request_prefix.clone(),
-        ));
-        s.touch();
-        map.insert(s.id.clone(), s.clone());
-        Ok(s)
+    fn set_log_level(&self, level: LogLevel) {
+        Session::set_log_level(self, level)
     }
-
-    /// Sessions unused here for longer than the idle timeout (with a shared store, the
-    /// sweeper asks the store whether they still exist).
-    pub fn idle(&self) -> Vec<Arc<Session>> {
-        self.sessions
-            .read()
-            .values()
-            .filter(|s| s.idle_for() > self.idle_timeout)
-            .cloned()
-            .collect()
+    fn mark_initialized(&self) {
+        Session::mark_initialized(self)
     }
-
-    /// Creates a session for a successful `initialize`.
-    pub fn create(
-        &self,
-        protocol_version: ProtocolVersion,
-        client_capabilities: Value,
-        client_info: Value,
-        owner: Option<String>,
-    ) -> Result<Arc<Session>, AtCapacity> {
-        let mut map = self.sessions.write();
-        if map.len() >= self.capacity {
-            return Err(AtCapacity(self.capacity));
-        }
-        let s = Arc::new(Session::new(
-            NewSession {
-                id: None,
-                standalone: None,
-                created_unix_ms: None,
-                protocol_version,
-                client_capabilities,
-                client_info,
-                owner,
-            },
-            self.replay_events,
-            self.request_prefix.clone(),
-        ));
-        s.touch();
-        map.insert(s.id.clone(), s.clone());
-        Ok(s)
-    }
-
-    /// A session by id as held here, without expiry checks (for bus messages).
-    pub fn peek(&self, id: &str) -> Option<Arc<Session>> {
-        self.sessions.read().get(id).cloned()
-    }
-
-    /// A live session by id (expired ones are gone).
-    pub fn get(&self, id: &str) -> Option<Arc<Session>> {
-        let s = self.sessions.read().get(id).cloned()?;
-        if self.local_expiry && s.idle_for() > self.idle_timeout {
-            self.remove(id);
-            return None;
-        }
-        Some(s)
-    }
-
-    /// Ends a session; true when it existed.
-    pub fn remove(&self, id: &str) -> bool {
-        let s = self.sessions.write().remove(id);
-        match s {
-            Some(s) => {
-                s.close();
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Number of live sessions.
-    pub fn len(&self) -> usize {
-        self.sessions.read().len()
-    }
-
-    /// True when there are no sessions.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Every live session (for broadcasting list-changed and resource-updated notifications).
-    pub fn all(&self) -> Vec<Arc<Session>> {
-        self.sessions.read().values().cloned().collect()
-    }
-
-    /// Ends every session idle past the timeout; returns how many.
-    pub fn sweep(&self) -> usize {
-        if !self.local_expiry {
-            return 0;
-        }
-        let expired: Vec<Arc<str>> = self
-            .sessions
-            .read()
-            .iter()
-            .filter(|(_, s)| s.idle_for() > self.idle_timeout)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for id in &expired {
-            self.remove(id);
-        }
-        expired.len()
-    }
-
-    /// Ends every session (shutdown).
-    pub fn clear(&self) {
-        let all: Vec<_> = self.sessions.write().drain().collect();
-        for (_, s) in all {
-            s.close();
-        }
+    fn cancel_request(&self, id: &RequestId) -> bool {
+        Session::cancel_request(self, id)
     }
 }

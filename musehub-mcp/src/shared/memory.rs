@@ -11,8 +11,8 @@ use futures::future::BoxFuture;
 use parking_lot::Mutex;
 use tokio::sync::{broadcast, mpsc};
 
+use super::nonces::{MemoryNonceStore, NonceStore};
 use super::{Backplane, BusMessage, SessionRecord, SharedError, StoredEvents};
-use crate::auth::{MemoryNonceStore, NonceStore};
 
 struct Entry {
     record: SessionRecord,

@@ -5,7 +5,7 @@
 //!
 //! A server without a [`Backplane`] (the default) keeps all of it in process: the
 //! [`crate::session::SessionStore`] with its [`crate::session::EventStream`] logs and pending
-//! requests, and [`crate::auth::MemoryNonceStore`]. Nothing changes for it. With a backplane
+//! requests, and a [`MemoryNonceStore`]. Nothing changes for it. With a backplane
 //! ([`RedisBackplane`], selected by [`crate::ServerConfig::redis_url`] /
 //! `MUSEHUB_REDIS_URL`, or [`MemoryBackplane`] shared by servers of one process) each instance
 //! keeps a *replica* of the sessions it serves: the record is loaded from the backplane on
@@ -14,26 +14,28 @@
 //! whose reader it holds, an answer for a request it awaits, a deletion).
 
 pub mod memory;
+pub mod nonces;
 pub mod redis;
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::auth::NonceStore;
+use crate::handler::ctx::PeerAnswer;
 use crate::protocol::jsonrpc::RequestId;
-use crate::session::PeerAnswer;
+pub use crate::session::SessionRecord;
 
 pub use self::memory::MemoryBackplane;
+pub use self::nonces::{MemoryNonceStore, NonceStore};
 pub use self::redis::RedisBackplane;
 
 /// Why the shared store could not be used. Requests that need it are answered with HTTP 503
 /// and this message; the server keeps running and recovers when the store returns.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SharedError {
     /// The store cannot be reached, or did not answer in time.
     #[error("the shared session store is unavailable: {0}")]
@@ -44,26 +46,6 @@ pub enum SharedError {
     /// The configuration names no usable store (a malformed Redis URL).
     #[error("the shared session store is misconfigured: {0}")]
     Config(String),
-}
-
-/// What every instance must know about a handshake-era session: what `initialize`
-/// negotiated and who owns it. Stored once at creation; only its expiry changes afterwards.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SessionRecord {
-    /// The `Mcp-Session-Id`.
-    pub id: String,
-    /// The negotiated revision (`2025-11-25`, ...).
-    pub protocol_version: String,
-    /// The client's `capabilities` from `initialize`.
-    pub client_capabilities: Value,
-    /// The client's `clientInfo`.
-    pub client_info: Value,
-    /// The MSign handle that signed `initialize`, if any.
-    pub owner: Option<String>,
-    /// The id of the session's standalone (GET) stream, the same on every instance.
-    pub standalone: String,
-    /// Creation time, Unix milliseconds.
-    pub created_ms: u64,
 }
 
 /// A stream's log as the shared store holds it.
@@ -78,6 +60,7 @@ pub struct StoredEvents {
 /// What one instance tells the others through the bus. Every instance receives every
 /// message (its own included) and acts only on the sessions it holds a replica of.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum BusMessage {
     /// An event was appended to a stream's shared log.
     Event {

@@ -25,8 +25,8 @@ use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::mpsc;
 
+use super::nonces::NonceStore;
 use super::{Backplane, BusMessage, SessionRecord, SharedError, StoredEvents};
-use crate::auth::{AuthError, NonceStore};
 
 /// Appends one event: the sequence comes from the session hash (so it survives the log's
 /// own expiry), the log is trimmed to the replay count, and the event is published in the
@@ -535,7 +535,7 @@ impl NonceStore for RedisNonceStore {
         nonce: &'a str,
         now: u64,
         expires_at: u64,
-    ) -> BoxFuture<'a, Result<bool, AuthError>> {
+    ) -> BoxFuture<'a, Result<bool, SharedError>> {
         Box::pin(async move {
             let b = &self.backplane;
             let key = b.key(&["nonce", handle, nonce]);
@@ -546,7 +546,7 @@ impl NonceStore for RedisNonceStore {
             let set: Option<String> = b
                 .run(cmd.query_async(&mut c))
                 .await
-                .map_err(|e| AuthError::Unavailable(e.to_string()))?;
+                .map_err(|e| SharedError::Unavailable(e.to_string()))?;
             Ok(set.is_some())
         })
     }

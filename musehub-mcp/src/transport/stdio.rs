@@ -5,17 +5,17 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::{Mutex, mpsc};
+use tokio_util::sync::CancellationToken;
 
-use crate::context::{Caller, Outgoing};
-use crate::engine::modern::{self, META_SUBSCRIPTION};
-use crate::engine::{CallEnv, Server};
+use crate::engine::{CallEnv, Conversation, Started, changes};
 use crate::error::McpError;
-use crate::protocol::jsonrpc::{
-    self, Message, Request, encode_error_without_id, encode_message, encode_response,
-};
+use crate::handler::ctx::{Caller, Outgoing};
+use crate::protocol::jsonrpc::{self, encode_error, encode_value};
+use crate::protocol::modern::{Envelope, agreed_filter, modern_version};
+use crate::protocol::request::{ClientRequest, Incoming, ListenParams, Request, decode};
+use crate::server::Server;
 use crate::session::Session;
 
 /// Serves the process's stdin and stdout until stdin closes. Callers are anonymous.
@@ -49,7 +49,8 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let (out_tx, mut out_rx) = mpsc::channel::<Bytes>(server.config.request_queue.max(1));
+    server.start();
+    let (out_tx, mut out_rx) = mpsc::channel::<Bytes>(server.config().request_queue.max(1));
     let writer = tokio::spawn(async move {
         let mut output = output;
         while let Some(line) = out_rx.recv().await {
@@ -60,7 +61,7 @@ where
         }
     });
     let session: Arc<Mutex<Option<Arc<Session>>>> = Arc::new(Mutex::new(None));
-    let limit = server.config.max_body_bytes;
+    let limit = server.config().max_body_bytes;
     let mut lines = BufReader::new(input);
     let mut buf = Vec::new();
     loop {
@@ -75,9 +76,10 @@ where
         }
         if buf.len() > limit && !buf.ends_with(b"\n") {
             let _ = out_tx
-                .send(encode_error_without_id(&McpError::invalid_request(
-                    format!("message exceeds {limit} bytes"),
-                )))
+                .send(encode_error(
+                    None,
+                    &McpError::invalid_request(format!("message exceeds {limit} bytes")),
+                ))
                 .await;
             // Skip the rest of the oversized line.
             loop {
@@ -96,33 +98,22 @@ where
         // with replacement characters.
         let Ok(line) = std::str::from_utf8(&buf) else {
             let e = McpError::parse_error("Parse error: the line is not valid UTF-8");
-            let _ = out_tx.send(encode_error_without_id(&e)).await;
+            let _ = out_tx.send(encode_error(None, &e)).await;
             continue;
         };
         let line = line.trim();
         if line.is_empty() {
             continue;
         }
-        let depth = server.config.max_json_depth;
+        let depth = server.config().max_json_depth;
         if jsonrpc::nesting_exceeds(line.as_bytes(), depth) {
             let e = McpError::invalid_request(format!(
                 "Invalid Request: JSON nested deeper than {depth} levels"
             ));
-            let _ = out_tx.send(encode_error_without_id(&e)).await;
+            let _ = out_tx.send(encode_error(None, &e)).await;
             continue;
         }
-        let value: Value = match serde_json::from_str(line) {
-            Ok(v) => v,
-            Err(e) => {
-                let _ = out_tx
-                    .send(encode_error_without_id(&McpError::parse_error(format!(
-                        "Parse error: {e}"
-                    ))))
-                    .await;
-                continue;
-            }
-        };
-        handle_line(&server, &session, &out_tx, &caller, value).await;
+        handle_line(&server, &session, &out_tx, &caller, line).await;
     }
     drop(out_tx);
     let _ = writer.await;
@@ -132,171 +123,202 @@ where
     Ok(())
 }
 
+/// One line: a message, decoded once and served.
 async fn handle_line(
     server: &Arc<Server>,
     session: &Arc<Mutex<Option<Arc<Session>>>>,
     out: &mpsc::Sender<Bytes>,
     caller: &Caller,
-    value: Value,
+    line: &str,
 ) {
-    if value.is_array() {
-        let _ = out
-            .send(encode_error_without_id(&McpError::invalid_request(
-                "batches are not supported on stdio",
-            )))
-            .await;
+    if line.starts_with('[') {
+        let e = McpError::invalid_request("batches are not supported on stdio");
+        let _ = out.send(encode_error(None, &e)).await;
         return;
     }
-    let message = match jsonrpc::classify(value, server.config.max_id_bytes) {
+    let message = match decode(line, server.config().max_id_bytes) {
         Ok(m) => m,
         Err(rej) => {
-            let bytes = match rej.id {
-                Some(id) => encode_response(&id, &Err(rej.error)),
-                None => encode_error_without_id(&rej.error),
-            };
-            let _ = out.send(bytes).await;
+            let _ = out.send(encode_error(rej.id.as_ref(), &rej.error)).await;
             return;
         }
     };
     let current = session.lock().await.clone();
     match message {
-        Message::Request(req) if req.method == "initialize" => {
-            let bytes = match server.negotiate(req.params.as_ref()) {
-                Ok((version, result)) => {
-                    let p = req.params.as_ref();
-                    let caps = p
-                        .and_then(|p| p.get("capabilities"))
-                        .cloned()
-                        .unwrap_or_default();
-                    let info = p
-                        .and_then(|p| p.get("clientInfo"))
-                        .cloned()
-                        .unwrap_or_default();
-                    match server.sessions.create(version, caps, info, None) {
-                        Ok(s) => {
-                            if let Some(old) = session.lock().await.replace(s) {
-                                server.sessions.remove(old.id());
-                            }
-                            encode_response(&req.id, &Ok(result.into()))
-                        }
-                        Err(e) => encode_response(&req.id, &Err(McpError::internal(e.to_string()))),
-                    }
-                }
-                Err(e) => encode_response(&req.id, &Err(e)),
-            };
+        Incoming::Request(req) if req.method == "initialize" && !req.meta.has_envelope() => {
+            let bytes = initialize(server, session, req).await;
             let _ = out.send(bytes).await;
         }
-        Message::Request(req) => {
-            let (tx, mut rx) = mpsc::channel(server.config.request_queue.max(1));
-            // The era is chosen per request: a `_meta` envelope means 2026-07-28 (stdio has no
-            // headers to compare); anything else uses the session from `initialize`, if any.
-            let modern = modern::has_envelope(req.params.as_ref());
-            let env = if modern {
-                let checked = modern::envelope(req.params.as_ref())
-                    .and_then(|e| modern::modern_version(&e.version).map(|v| (v, e)));
-                let (version, envelope) = match checked {
-                    Ok(x) => x,
-                    Err(e) => {
-                        let _ = out.send(encode_response(&req.id, &Err(e))).await;
-                        return;
-                    }
-                };
-                if req.method == "subscriptions/listen" {
-                    listen(server, out, &req);
-                    return;
-                }
-                let cancel = tokio_util::sync::CancellationToken::new();
-                CallEnv::modern(version, envelope, caller.clone(), Some(tx), cancel)
-            } else {
-                let cancel = match &current {
-                    Some(s) => s.start_request(&req.id),
-                    None => tokio_util::sync::CancellationToken::new(),
-                };
-                CallEnv::handshake(current.clone(), caller.clone(), Some(tx), cancel)
-            };
-            let server = server.clone();
-            let final_tx = env.outbound.clone();
-            // One forwarder per call keeps its messages and its response in order.
-            let forward_out = out.clone();
-            tokio::spawn(async move {
-                while let Some(msg) = rx.recv().await {
-                    match msg {
-                        Outgoing::Message(b) => {
-                            let _ = forward_out.send(b).await;
-                        }
-                        Outgoing::Final(b) => {
-                            let _ = forward_out.send(b).await;
-                            break;
-                        }
-                        Outgoing::CloseStream => {}
-                    }
-                }
-            });
-            tokio::spawn(async move {
-                let id = req.id.clone();
-                let outcome = if modern {
-                    server.handle_modern(req, env).await
-                } else {
-                    server.handle_request(req, env).await
-                };
-                if let Some(s) = &current {
-                    s.finish_request(&id);
-                }
-                if let Some(tx) = final_tx {
-                    let _ = tx
-                        .send(Outgoing::Final(encode_response(&id, &outcome)))
-                        .await;
-                }
-            });
+        Incoming::Request(req) => request(server, out, caller, current, req).await,
+        Incoming::Notification(n) => {
+            let conversation = current.map(|s| s as Arc<dyn Conversation>);
+            server.engine.notification(&n, conversation.as_ref());
         }
-        Message::Notification(n) => server.handle_notification(&n, current.as_ref()),
-        Message::Response { id, outcome } => {
+        Incoming::Response(resp) => {
             if let Some(s) = &current {
-                s.resolve_request(&id, outcome);
+                s.resolve_request(&resp.id, resp.outcome);
             }
         }
     }
 }
 
-/// `subscriptions/listen` on stdio: the acknowledgement, then every opted-in change, tagged
-/// with the subscription id, interleaved with other traffic until stdin closes.
-fn listen(server: &Arc<Server>, out: &mpsc::Sender<Bytes>, req: &Request) {
-    let Some(requested) = req
-        .params
-        .as_ref()
-        .and_then(|p| p.get("notifications"))
-        .filter(|n| n.is_object())
-    else {
-        let e =
-            McpError::invalid_params("subscriptions/listen needs a `notifications` filter object");
-        let bytes = encode_response(&req.id, &Err(e));
-        let out = out.clone();
-        tokio::spawn(async move {
-            let _ = out.send(bytes).await;
-        });
-        return;
+/// `initialize`: a new session replaces the previous one.
+async fn initialize(
+    server: &Arc<Server>,
+    session: &Arc<Mutex<Option<Arc<Session>>>>,
+    req: Request<'_>,
+) -> Bytes {
+    let params = match req.params {
+        Ok(ClientRequest::Initialize(p)) => p,
+        Ok(_) => return encode_error(Some(&req.id), &McpError::internal("not an initialize")),
+        Err(e) => return encode_error(Some(&req.id), &e),
     };
-    let filter = modern::agreed_filter(requested);
+    let (version, result) = match server.engine.negotiate(&params) {
+        Ok(x) => x,
+        Err(e) => return encode_error(Some(&req.id), &e),
+    };
+    match server.sessions.create(
+        version,
+        params.capabilities.unwrap_or_default(),
+        params.client_info.unwrap_or_default(),
+        None,
+    ) {
+        Ok(s) => {
+            if let Some(old) = session.lock().await.replace(s) {
+                server.sessions.remove(old.id());
+            }
+            encode_value(&req.id, &result)
+        }
+        Err(e) => encode_error(Some(&req.id), &McpError::internal(e.to_string())),
+    }
+}
+
+/// A request of either era: the era is chosen per request (a `_meta` envelope means
+/// 2026-07-28; stdio has no headers to compare); anything else uses the session from
+/// `initialize`, if any. Calls run concurrently; each call's messages and its response keep
+/// their order.
+async fn request(
+    server: &Arc<Server>,
+    out: &mpsc::Sender<Bytes>,
+    caller: &Caller,
+    current: Option<Arc<Session>>,
+    req: Request<'_>,
+) {
+    let modern = req.meta.has_envelope();
     let id = req.id.clone();
-    let mut changes = server.subscribe_changes();
-    let out = out.clone();
-    tokio::spawn(async move {
-        let ack = encode_message(
-            None,
-            "notifications/subscriptions/acknowledged",
-            &serde_json::json!({ "notifications": filter, "_meta": { META_SUBSCRIPTION: id } }),
-        );
-        if out.send(ack).await.is_err() {
+    let prepared = server.engine.prepare(req);
+    let streams = prepared.may_stream();
+    let (tx, rx) = if streams {
+        let (tx, rx) = mpsc::channel(server.config().request_queue.max(1));
+        (Some(tx), Some(rx))
+    } else {
+        (None, None)
+    };
+    let final_tx = tx.clone();
+    let env = if modern {
+        let checked = Envelope::read(&prepared.req.meta)
+            .and_then(|e| modern_version(&e.version).map(|v| (v, e)));
+        let (version, envelope) = match checked {
+            Ok(x) => x,
+            Err(e) => {
+                let _ = out.send(encode_error(Some(&id), &e)).await;
+                return;
+            }
+        };
+        if let Ok(ClientRequest::Listen(p)) = prepared.req.params {
+            listen(server, out, id, p);
             return;
         }
-        while let Ok(change) = changes.recv().await {
-            if !change.wanted_by(&filter) {
-                continue;
+        server.ensure_state_key().await;
+        CallEnv::modern(
+            version,
+            envelope,
+            caller.clone(),
+            tx,
+            CancellationToken::new(),
+        )
+    } else {
+        let cancel = match &current {
+            Some(s) => s.start_request(&id),
+            None => CancellationToken::new(),
+        };
+        let session = current.clone().map(|s| {
+            (
+                s.clone() as Arc<dyn Conversation>,
+                s.protocol_version,
+                s.client_capabilities.clone(),
+            )
+        });
+        CallEnv::handshake(session, caller.clone(), tx, cancel)
+    };
+    let started = server.engine.start(prepared, env);
+    let fut = match started {
+        Started::Done(reply) => {
+            if let Some(s) = &current {
+                s.finish_request(&id);
             }
-            let mut params = change.params();
-            params.insert("_meta".into(), serde_json::json!({ META_SUBSCRIPTION: id }));
-            let msg = encode_message(None, &change.method(), &Value::Object(params));
-            if out.send(msg).await.is_err() {
+            let _ = out.send(reply.bytes).await;
+            return;
+        }
+        Started::Running(fut) => fut,
+    };
+    // One forwarder per streaming call keeps its messages ahead of its response.
+    if let Some(mut rx) = rx {
+        let forward = out.clone();
+        tokio::spawn(async move {
+            while let Some(msg) = rx.recv().await {
+                match msg {
+                    Outgoing::Message(b) => {
+                        let _ = forward.send(b).await;
+                    }
+                    Outgoing::Final(b) => {
+                        let _ = forward.send(b).await;
+                        break;
+                    }
+                    Outgoing::CloseStream => {}
+                }
+            }
+        });
+    }
+    let out = out.clone();
+    tokio::spawn(async move {
+        let reply = fut.await;
+        if let Some(s) = &current {
+            s.finish_request(&id);
+        }
+        // A streaming call's response follows its messages through the forwarder.
+        match final_tx {
+            Some(tx) => {
+                let _ = tx.send(Outgoing::Final(reply.bytes)).await;
+            }
+            None => {
+                let _ = out.send(reply.bytes).await;
+            }
+        }
+    });
+}
+
+/// `subscriptions/listen` on stdio: the acknowledgement, then every opted-in change, tagged
+/// with the subscription id, interleaved with other traffic until stdin closes.
+fn listen(
+    server: &Arc<Server>,
+    out: &mpsc::Sender<Bytes>,
+    id: jsonrpc::RequestId,
+    p: ListenParams,
+) {
+    let filter = agreed_filter(&p.notifications);
+    let mut feed = server.subscribe_changes();
+    let out = out.clone();
+    tokio::spawn(async move {
+        if out
+            .send(changes::acknowledgement(&filter, &id))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        while let Ok(change) = feed.recv().await {
+            if change.wanted_by(&filter) && out.send(change.tagged(&id)).await.is_err() {
                 return;
             }
         }

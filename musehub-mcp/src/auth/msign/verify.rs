@@ -1,23 +1,22 @@
 //! Verifying a signed request: key lookup, timestamp window, replay cache, signature.
 
-use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::{Signature, Verifier as _};
-use futures::future::BoxFuture;
-use parking_lot::Mutex;
 
 use super::header::MSignHeader;
 use super::keys::{KeyStore, KeyStoreError};
 use super::signing::canonical_string;
-use crate::context::Identity;
+use crate::handler::ctx::{Identity, Scheme};
+use crate::shared::{MemoryNonceStore, NonceStore};
 
 /// Why a signed request was refused. Each reason helps an honest caller fix its request and
 /// says nothing about other users or keys.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuthError {
     /// The header does not follow the grammar (docs/msign.md).
     #[error("{0}")]
@@ -67,85 +66,6 @@ impl AuthError {
 impl From<KeyStoreError> for AuthError {
     fn from(e: KeyStoreError) -> Self {
         AuthError::Unavailable(e.to_string())
-    }
-}
-
-/// Remembers nonces for the skew window so a captured request cannot be replayed.
-pub trait NonceStore: Send + Sync + 'static {
-    /// Records `(handle, nonce)` until `expires_at` (Unix seconds). `Ok(false)` when it was
-    /// already recorded.
-    fn insert<'a>(
-        &'a self,
-        handle: &'a str,
-        nonce: &'a str,
-        now: u64,
-        expires_at: u64,
-    ) -> BoxFuture<'a, Result<bool, AuthError>>;
-}
-
-/// An in-memory nonce store with a hard capacity: entries expire with the window; when the
-/// store is full of unexpired nonces, new signed requests are refused (503) rather than
-/// forgetting a nonce early, which would reopen replay.
-pub struct MemoryNonceStore {
-    capacity: usize,
-    inner: Mutex<NonceLog>,
-}
-
-/// The nonces remembered, and their expiries in arrival order.
-type NonceLog = (HashSet<(String, String)>, VecDeque<(u64, String, String)>);
-
-impl MemoryNonceStore {
-    /// A store holding at most `capacity` nonces.
-    pub fn new(capacity: usize) -> Self {
-        Self {
-            capacity: capacity.max(1),
-            inner: Mutex::new((HashSet::new(), VecDeque::new())),
-        }
-    }
-
-    /// Nonces currently remembered.
-    pub fn len(&self) -> usize {
-        self.inner.lock().0.len()
-    }
-
-    /// True when no nonce is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl NonceStore for MemoryNonceStore {
-    fn insert<'a>(
-        &'a self,
-        handle: &'a str,
-        nonce: &'a str,
-        now: u64,
-        expires_at: u64,
-    ) -> BoxFuture<'a, Result<bool, AuthError>> {
-        let outcome = {
-            let mut guard = self.inner.lock();
-            let (set, order) = &mut *guard;
-            // Expiries are nearly ordered (ts varies within the window), so popping expired
-            // entries from the front reclaims almost all of them; stragglers go next time.
-            while order.front().is_some_and(|e| e.0 < now) {
-                if let Some((_, h, n)) = order.pop_front() {
-                    set.remove(&(h, n));
-                }
-            }
-            let key = (handle.to_string(), nonce.to_string());
-            if set.contains(&key) {
-                Ok(false)
-            } else if set.len() >= self.capacity {
-                Err(AuthError::Unavailable(
-                    "the replay cache is full; retry shortly".into(),
-                ))
-            } else {
-                set.insert(key);
-                order.push_back((expires_at, handle.to_string(), nonce.to_string()));
-                Ok(true)
-            }
-        };
-        Box::pin(async move { outcome })
     }
 }
 
@@ -257,14 +177,16 @@ impl MSignVerifier {
         if !self
             .nonces
             .insert(&header.handle, &header.nonce, now, expires_at)
-            .await?
+            .await
+            .map_err(|e| AuthError::Unavailable(e.to_string()))?
         {
             return Err(AuthError::ReplayedNonce);
         }
-        Ok(Identity {
-            handle: header.handle,
-            is_agent: key.is_agent,
-            agent_name: key.agent_name,
+        let identity = Identity::new(header.handle, Scheme::MSign);
+        Ok(if key.is_agent {
+            identity.agent(key.agent_name)
+        } else {
+            identity
         })
     }
 }

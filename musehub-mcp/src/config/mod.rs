@@ -1,6 +1,8 @@
 //! Every limit and timeout the runtime applies, with its default. Nothing is hard-coded
 //! elsewhere: a server reads these from its own configuration (TOML, environment, flags).
 
+pub mod docs;
+
 use std::time::Duration;
 
 use serde::Deserialize;

@@ -310,10 +310,136 @@ pub fn generator() -> schemars::SchemaGenerator {
     schemars::generate::SchemaSettings::draft2020_12().into_generator()
 }
 
+/// Keywords that constrain a value beyond what deserialising into its Rust type checks
+/// (types, required members, enum variants, and the ranges of integer types).
+const CONSTRAINTS: &[&str] = &[
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "patternProperties",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minProperties",
+    "maxProperties",
+    "const",
+    "not",
+    "if",
+    "dependentRequired",
+    "dependentSchemas",
+    "contains",
+    "propertyNames",
+];
+
+/// The natural bounds schemars writes for an integer `format` (which serde enforces too).
+fn integer_bounds(format: &str) -> Option<(f64, f64)> {
+    Some(match format {
+        "int8" => (i8::MIN as f64, i8::MAX as f64),
+        "int16" => (i16::MIN as f64, i16::MAX as f64),
+        "int32" => (i32::MIN as f64, i32::MAX as f64),
+        "int64" | "int" => (i64::MIN as f64, i64::MAX as f64),
+        "uint8" => (0.0, u8::MAX as f64),
+        "uint16" => (0.0, u16::MAX as f64),
+        "uint32" => (0.0, u32::MAX as f64),
+        "uint64" | "uint" => (0.0, u64::MAX as f64),
+        _ => return None,
+    })
+}
+
+/// True when `schema` (as generated, before normalising) holds a constraint that typed
+/// deserialisation does not check, so arguments need a validator as well.
+pub fn has_constraints(schema: &Value) -> bool {
+    let Value::Object(m) = schema else {
+        return false;
+    };
+    let bounds = m
+        .get("format")
+        .and_then(Value::as_str)
+        .and_then(integer_bounds);
+    for (k, v) in m {
+        if CONSTRAINTS.contains(&k.as_str()) {
+            // `"minimum": 0` on a `uint32` is the type's own bound, not a constraint.
+            let natural = match (k.as_str(), bounds, v.as_f64()) {
+                ("minimum", Some((lo, _)), Some(x)) => x <= lo,
+                ("maximum", Some((_, hi)), Some(x)) => x >= hi,
+                _ => false,
+            };
+            if !natural {
+                return true;
+            }
+            continue;
+        }
+        let nested = match k.as_str() {
+            // Maps of subschemas keyed by name: the names are data.
+            "properties" | "$defs" | "definitions" => v
+                .as_object()
+                .is_some_and(|subs| subs.values().any(has_constraints)),
+            "items" | "additionalProperties" | "unevaluatedProperties" | "then" | "else" => {
+                has_constraints(v)
+            }
+            "anyOf" | "oneOf" | "allOf" | "prefixItems" => v
+                .as_array()
+                .is_some_and(|subs| subs.iter().any(has_constraints)),
+            _ => false,
+        };
+        if nested {
+            return true;
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn constraints_beyond_the_type_need_a_validator() {
+        #[derive(schemars::JsonSchema)]
+        #[allow(dead_code)]
+        struct Plain {
+            a: u32,
+            b: u8,
+            c: i64,
+            s: Option<String>,
+            v: Vec<u16>,
+        }
+        assert!(
+            !has_constraints(&generate::<Plain>()),
+            "{}",
+            generate::<Plain>()
+        );
+        #[derive(schemars::JsonSchema)]
+        #[allow(dead_code)]
+        struct Ranged {
+            #[schemars(range(min = 1, max = 10))]
+            a: u32,
+        }
+        assert!(has_constraints(&generate::<Ranged>()));
+        #[derive(schemars::JsonSchema)]
+        #[allow(dead_code)]
+        struct Short {
+            #[schemars(length(max = 3))]
+            s: String,
+        }
+        assert!(has_constraints(&generate::<Short>()));
+        // The words inside a default or an example, and property names, are data.
+        assert!(!has_constraints(
+            &json!({"type": "object", "default": {"pattern": "x"}})
+        ));
+        assert!(!has_constraints(
+            &json!({"type": "object", "properties": {"pattern": {"type": "string"}}})
+        ));
+        assert!(has_constraints(
+            &json!({"type": "array", "items": {"type": "string", "minLength": 1}})
+        ));
+    }
 
     #[test]
     fn inlines_refs_and_keeps_sibling_keys() {

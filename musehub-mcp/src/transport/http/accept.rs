@@ -15,7 +15,6 @@
 //!   after a second grace period).
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,35 +26,20 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tower::ServiceExt;
 
-use crate::engine::Server;
+use crate::server::Server;
 
-/// Serves `/mcp` (and the documentation surfaces) on `addr` until Ctrl-C or SIGTERM, then
-/// shuts down gracefully.
-pub async fn serve(server: Arc<Server>, addr: SocketAddr) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    serve_listener(server, listener, shutdown_signal()).await
-}
-
-/// Serves the server's router on a bound listener until `shutdown` resolves.
-pub async fn serve_listener(
-    server: Arc<Server>,
-    listener: tokio::net::TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let app = super::http::router(server.clone());
-    serve_router(server, app, listener, shutdown).await
-}
-
-/// Serves a custom router (it must include [`super::http::router`]'s routes) until `shutdown`
-/// resolves. See the module docs for what the loop adds.
+/// Serves a router (it must include [`super::router`]'s route; the crate root's `router` adds
+/// the documentation surfaces) until `shutdown` resolves. See the module docs for what the
+/// loop adds.
 pub async fn serve_router(
     server: Arc<Server>,
     app: Router,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let header_timeout = server.config.header_read_timeout;
-    let grace = server.config.shutdown_grace;
+    server.start();
+    let header_timeout = server.config().header_read_timeout;
+    let grace = server.config().shutdown_grace;
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -63,7 +47,7 @@ pub async fn serve_router(
         .header_read_timeout(header_timeout)
         .keep_alive(true)
         // hyper panics below its minimum, 8,192.
-        .max_buf_size(server.config.http1_max_buf_bytes.max(8192));
+        .max_buf_size(server.config().http1_max_buf_bytes.max(8192));
     builder.http2().timer(TokioTimer::new());
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -112,7 +96,7 @@ pub async fn serve_router(
     let closer = server.clone();
     tokio::spawn(async move {
         tokio::time::sleep(grace).await;
-        closer.sessions.clear();
+        closer.shutdown().await;
     });
     if tokio::time::timeout(grace * 2, graceful.shutdown())
         .await

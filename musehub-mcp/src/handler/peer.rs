@@ -1,306 +1,24 @@
-//! The call context and the injected helpers a tool can take as parameters.
-//!
-//! `Ctx` is cheap to clone (one `Arc`). The helpers (`Progress`, `Elicitation`, `Logger`,
-//! `Caller`, `State<T>`, `CancellationToken`) are extracted from it through [`FromCtx`], the
-//! way axum extractors come from request parts.
+//! Injected helpers that ask the client something mid-call: [`Elicitation`] (the user),
+//! [`Sampling`] (the client's model) and [`Roots`]. One API for both eras: in the handshake era
+//! a request goes out on the call's stream and the call waits for the answer; in the
+//! 2026-07-28 era the call stops with an input request (MRTR) and is run again with the
+//! answer.
 
-use std::any::{Any, TypeId};
-use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
-pub use tokio_util::sync::CancellationToken;
 
-use crate::engine::mrtr::Rounds;
 use crate::error::ToolError;
-use crate::protocol::jsonrpc::{RequestId, encode_message};
-use crate::protocol::types::LogLevel;
+use crate::handler::ctx::{Ctx, FromCtx};
+use crate::protocol::jsonrpc::encode_message;
 use crate::protocol::version::ProtocolVersion;
-use crate::session::Session;
 
 /// The code of the `ToolError` that stops a handler waiting for client input in the
 /// 2026-07-28 era; the engine turns the call into an `InputRequiredResult`.
-pub const INPUT_REQUIRED: &str = "input_required";
+pub(crate) const INPUT_REQUIRED: &str = "input_required";
 /// The code of the `ToolError` for a client capability the call needs and the client lacks.
 pub const MISSING_CAPABILITY: &str = "missing_capability";
-
-/// Who is calling.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Caller {
-    /// The authenticated identity, `None` for anonymous callers.
-    pub identity: Option<Identity>,
-}
-
-/// An authenticated caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    /// The handle (user name).
-    pub handle: String,
-    /// True when the key belongs to an AI agent.
-    pub is_agent: bool,
-    /// The agent's name, for agent keys.
-    pub agent_name: Option<String>,
-}
-
-impl Caller {
-    /// An anonymous caller.
-    pub fn anonymous() -> Self {
-        Self::default()
-    }
-    /// True when the request was authenticated.
-    pub fn is_authenticated(&self) -> bool {
-        self.identity.is_some()
-    }
-    /// The caller's handle, if authenticated.
-    pub fn handle(&self) -> Option<&str> {
-        self.identity.as_ref().map(|i| i.handle.as_str())
-    }
-}
-
-/// Typed shared state registered on the server, looked up by type.
-#[derive(Default)]
-pub struct StateMap {
-    values: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
-}
-
-impl StateMap {
-    /// Stores a value, replacing one of the same type.
-    pub fn insert<T: Clone + Send + Sync + 'static>(&mut self, value: T) {
-        self.values.insert(TypeId::of::<T>(), Box::new(value));
-    }
-    /// A clone of the stored value of type `T`.
-    pub fn get<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
-        self.values
-            .get(&TypeId::of::<T>())
-            .and_then(|b| b.downcast_ref::<T>())
-            .cloned()
-    }
-}
-
-/// A message a running request sends before (or as) its result.
-#[derive(Debug)]
-pub enum Outgoing {
-    /// A notification or server-to-client request on the request's stream.
-    Message(Bytes),
-    /// The response; nothing follows it.
-    Final(Bytes),
-    /// Ask the transport to end the current HTTP response; the client resumes later.
-    CloseStream,
-}
-
-/// The call context: who calls, over which session and revision, and the channels back to
-/// the client.
-#[derive(Clone)]
-pub struct Ctx {
-    pub(crate) inner: Arc<CtxInner>,
-}
-
-pub(crate) struct CtxInner {
-    pub request_id: Option<RequestId>,
-    pub caller: Caller,
-    pub protocol_version: ProtocolVersion,
-    pub client_capabilities: Arc<Value>,
-    pub session: Option<Arc<Session>>,
-    pub progress_token: Option<Value>,
-    pub cancel: CancellationToken,
-    pub outbound: Option<mpsc::Sender<Outgoing>>,
-    pub state: Arc<StateMap>,
-    pub elicitation_timeout: Duration,
-    /// Most server-to-client requests awaiting answers on the session.
-    pub max_pending_requests: usize,
-    /// Modern era: the call's input rounds (answers so far, requests made).
-    pub rounds: Option<Arc<Rounds>>,
-    /// Modern era: the request's `io.modelcontextprotocol/logLevel` (no logs when absent).
-    pub request_log_level: Option<LogLevel>,
-    /// For change notifications raised by tools.
-    pub notifier: Option<crate::engine::Notifier>,
-}
-
-impl Ctx {
-    /// The caller.
-    pub fn caller(&self) -> &Caller {
-        &self.inner.caller
-    }
-    /// The protocol revision of this call.
-    pub fn protocol_version(&self) -> ProtocolVersion {
-        self.inner.protocol_version
-    }
-    /// The client's declared capabilities.
-    pub fn client_capabilities(&self) -> &Value {
-        &self.inner.client_capabilities
-    }
-    /// The session id, in the handshake era.
-    pub fn session_id(&self) -> Option<&str> {
-        self.inner.session.as_ref().map(|s| s.id())
-    }
-    /// The JSON-RPC id of the request being served.
-    pub fn request_id(&self) -> Option<&RequestId> {
-        self.inner.request_id.as_ref()
-    }
-    /// Fires when the client cancels the request or the session ends.
-    pub fn cancellation(&self) -> &CancellationToken {
-        &self.inner.cancel
-    }
-    /// Shared state of type `T`, if registered.
-    pub fn state<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
-        self.inner.state.get::<T>()
-    }
-
-    /// Sends a message on the request's own stream. Returns false when there is no stream
-    /// (the client went away, or the request came without one).
-    pub(crate) async fn send(&self, bytes: Bytes) -> bool {
-        match &self.inner.outbound {
-            Some(tx) => tx.send(Outgoing::Message(bytes)).await.is_ok(),
-            None => false,
-        }
-    }
-
-    /// Sends a log message (`notifications/message`) if the client's level lets it through:
-    /// the session's `logging/setLevel` in the handshake era (everything until one is set), the
-    /// request's `logLevel` in the 2026-07-28 era (nothing unless one is given).
-    pub async fn log(&self, level: LogLevel, logger: Option<&str>, data: Value) {
-        let threshold = if self.inner.protocol_version.is_modern() {
-            match self.inner.request_log_level {
-                Some(l) => l,
-                None => return,
-            }
-        } else {
-            self.inner
-                .session
-                .as_ref()
-                .and_then(|s| s.log_level())
-                .unwrap_or(LogLevel::Debug)
-        };
-        if level < threshold {
-            return;
-        }
-        let mut params = json!({ "level": level, "data": data });
-        if let Some(l) = logger {
-            params["logger"] = l.into();
-        }
-        self.send(encode_message(None, "notifications/message", &params))
-            .await;
-    }
-}
-
-/// Builds an injected parameter from the call context.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be injected into a tool",
-    note = "injected parameters implement `FromCtx`; client arguments are plain names with types that derive `Deserialize` and `JsonSchema`"
-)]
-pub trait FromCtx: Sized {
-    /// Extracts the value; an error becomes the call's error.
-    fn from_ctx(ctx: &Ctx) -> Result<Self, ToolError>;
-}
-
-impl FromCtx for Ctx {
-    fn from_ctx(ctx: &Ctx) -> Result<Self, ToolError> {
-        Ok(ctx.clone())
-    }
-}
-
-impl FromCtx for Caller {
-    fn from_ctx(ctx: &Ctx) -> Result<Self, ToolError> {
-        Ok(ctx.inner.caller.clone())
-    }
-}
-
-impl FromCtx for CancellationToken {
-    fn from_ctx(ctx: &Ctx) -> Result<Self, ToolError> {
-        Ok(ctx.inner.cancel.clone())
-    }
-}
-
-/// Shared state registered with `ServerBuilder::state`, extracted by type (like axum's `State`).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct State<T>(pub T);
-
-impl<T: Clone + Send + Sync + 'static> FromCtx for State<T> {
-    fn from_ctx(ctx: &Ctx) -> Result<Self, ToolError> {
-        ctx.state::<T>().map(State).ok_or_else(|| {
-            ToolError::internal(format!(
-                "no shared state of type `{}` is registered: add it with ServerBuilder::state",
-                std::any::type_name::<T>()
-            ))
-        })
-    }
-}
-
-/// Reports progress to the client (`notifications/progress`) when it sent a `progressToken`.
-#[derive(Clone)]
-pub struct Progress {
-    ctx: Ctx,
-}
-
-impl FromCtx for Progress {
-    fn from_ctx(ctx: &Ctx) -> Result<Self, ToolError> {
-        Ok(Progress { ctx: ctx.clone() })
-    }
-}
-
-impl Progress {
-    /// The client's `progressToken`, exactly as sent (a string or a number).
-    pub fn token(&self) -> Option<&Value> {
-        self.ctx.inner.progress_token.as_ref()
-    }
-
-    /// True when the client asked for progress.
-    pub fn is_requested(&self) -> bool {
-        self.ctx.inner.progress_token.is_some()
-    }
-
-    /// Sends one progress notification; `progress` should increase with each call.
-    pub async fn report(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
-        let Some(token) = &self.ctx.inner.progress_token else {
-            return;
-        };
-        let mut params = json!({ "progressToken": token, "progress": progress });
-        if let Some(t) = total {
-            params["total"] = t.into();
-        }
-        if let Some(m) = message {
-            params["message"] = m.into();
-        }
-        self.ctx
-            .send(encode_message(None, "notifications/progress", &params))
-            .await;
-    }
-}
-
-/// Sends log messages to the client, filtered by the level it set.
-#[derive(Clone)]
-pub struct Logger {
-    ctx: Ctx,
-}
-
-impl FromCtx for Logger {
-    fn from_ctx(ctx: &Ctx) -> Result<Self, ToolError> {
-        Ok(Logger { ctx: ctx.clone() })
-    }
-}
-
-impl Logger {
-    /// Logs at a level, with any JSON data.
-    pub async fn log(&self, level: LogLevel, data: impl Into<Value>) {
-        self.ctx.log(level, None, data.into()).await;
-    }
-    /// Logs at `info`.
-    pub async fn info(&self, data: impl Into<Value>) {
-        self.log(LogLevel::Info, data).await;
-    }
-    /// Logs at `warning`.
-    pub async fn warning(&self, data: impl Into<Value>) {
-        self.log(LogLevel::Warning, data).await;
-    }
-    /// Logs at `error`.
-    pub async fn error(&self, data: impl Into<Value>) {
-        self.log(LogLevel::Error, data).await;
-    }
-}
 
 /// `200 ms`, `5 s`: a duration for messages.
 fn human_duration(d: Duration) -> String {
@@ -350,7 +68,7 @@ impl Elicitation {
     }
 
     fn capability(&self, mode: &str) -> bool {
-        let Some(e) = self.ctx.inner.client_capabilities.get("elicitation") else {
+        let Some(e) = self.ctx.client_capabilities().get("elicitation") else {
             return false;
         };
         // An empty `elicitation: {}` means form mode only (2025-11-25 backwards compatibility).
@@ -366,8 +84,9 @@ impl Elicitation {
         &self,
         message: &str,
     ) -> Result<ElicitResult<T>, ToolError> {
-        let schema = crate::schema::normalize(crate::schema::generate::<T>(), true)
-            .map_err(|e| ToolError::internal(e.to_string()))?;
+        let schema =
+            crate::protocol::schema::normalize(crate::protocol::schema::generate::<T>(), true)
+                .map_err(|e| ToolError::internal(e.to_string()))?;
         match self.form_schema(message, schema).await? {
             ElicitResult::Accept(v) => {
                 serde_json::from_value(v)
@@ -458,7 +177,7 @@ impl Sampling {
     /// returns the client's `CreateMessageResult`.
     pub async fn create_message(&self, params: Value) -> Result<Value, ToolError> {
         self.ctx.require_capability(
-            self.ctx.inner.client_capabilities.get("sampling").is_some(),
+            self.ctx.client_capabilities().get("sampling").is_some(),
             json!({ "sampling": {} }),
             "this tool needs the client's model, but the client did not declare the `sampling` capability",
         )?;
@@ -496,7 +215,7 @@ impl Roots {
     /// Sends `roots/list` and returns the client's `ListRootsResult`.
     pub async fn list(&self) -> Result<Value, ToolError> {
         self.ctx.require_capability(
-            self.ctx.inner.client_capabilities.get("roots").is_some(),
+            self.ctx.client_capabilities().get("roots").is_some(),
             json!({ "roots": {} }),
             "this tool needs the client's roots, but the client did not declare the `roots` capability",
         )?;
@@ -514,7 +233,7 @@ impl Ctx {
         method: &str,
         params: Value,
     ) -> Result<Value, ToolError> {
-        let Some(session) = &self.inner.session else {
+        let Some(session) = &self.inner.link else {
             return Err(ToolError::new(
                 "peer_unavailable",
                 format!("`{method}` needs a session with a stream back to the client"),
@@ -558,26 +277,11 @@ impl Ctx {
         }
     }
 
-    /// Tells clients that a list changed (`tools`, `resources` or `prompts`): legacy sessions'
-    /// GET streams and modern `subscriptions/listen` streams alike.
-    pub fn notify_list_changed(&self, kind: &str) {
-        if let Some(n) = &self.inner.notifier {
-            n.list_changed(kind);
-        }
-    }
-
-    /// Tells subscribers that a resource changed.
-    pub fn notify_resource_updated(&self, uri: &str) {
-        if let Some(n) = &self.inner.notifier {
-            n.resource_updated(uri);
-        }
-    }
-
     /// Fails unless the client declared `capability` (`sampling`, `elicitation`, `roots`):
     /// a tool error in the handshake era, -32021 with `requiredCapabilities` in the
     /// 2026-07-28 era.
     pub fn require_client_capability(&self, capability: &str) -> Result<(), ToolError> {
-        let present = self.inner.client_capabilities.get(capability).is_some();
+        let present = self.client_capabilities().get(capability).is_some();
         self.require_capability(
             present,
             json!({ capability: {} }),
@@ -626,15 +330,6 @@ impl Ctx {
             ));
         }
         self.peer_request(method, params).await
-    }
-
-    /// Ends the HTTP response stream of this request early (SSE polling, SEP-1699): the call
-    /// goes on, its events are kept, and the client resumes with `Last-Event-ID`. Does
-    /// nothing for clients that cannot resume (before 2025-11-25) or off HTTP.
-    pub async fn close_stream(&self) {
-        if let Some(tx) = &self.inner.outbound {
-            let _ = tx.send(Outgoing::CloseStream).await;
-        }
     }
 }
 
