@@ -41,7 +41,14 @@ const INJECTED: &[&str] = &[
     "CancellationToken",
 ];
 /// Injected types that can send messages before the result (see the module docs).
-const STREAMING: &[&str] = &["Ctx", "Progress", "Logger", "Elicitation", "Sampling", "Roots"];
+const STREAMING: &[&str] = &[
+    "Ctx",
+    "Progress",
+    "Logger",
+    "Elicitation",
+    "Sampling",
+    "Roots",
+];
 /// Injected types that ask the client something.
 const ASKING: &[&str] = &["Elicitation", "Sampling", "Roots"];
 
@@ -51,6 +58,8 @@ pub enum Param {
     CtxRef,
     /// A value built by `FromCtx` (includes owned `Ctx`).
     Injected { ty: Box<Type> },
+    /// `#[inject] x: &T`: a value built by `FromCtx`, passed by reference.
+    InjectedRef { ty: Box<Type> },
     /// `Args<T>`: the whole argument object.
     Whole { ty: Box<Type> },
     /// One named argument of the generated struct.
@@ -151,8 +160,12 @@ impl Params {
                     asks_client = true;
                 }
                 if is_ref {
-                    if tname == "Ctx" {
+                    if tname == "Ctx" && !inject {
                         list.push(Param::CtxRef);
+                        continue;
+                    }
+                    if inject && let Type::Reference(r) = &*pt.ty {
+                        list.push(Param::InjectedRef { ty: r.elem.clone() });
                         continue;
                     }
                     return Err(syn::Error::new(
@@ -212,7 +225,14 @@ impl Params {
             if let Some((opts, _)) = arg_opts {
                 opts.check_known(
                     "arg",
-                    &["desc", "description", "rename", "default", "header", "flatten"],
+                    &[
+                        "desc",
+                        "description",
+                        "rename",
+                        "default",
+                        "header",
+                        "flatten",
+                    ],
                 )?;
                 if let Some((true, span)) = opts.flag("flatten")? {
                     if opts.find("rename").is_some()
@@ -305,6 +325,17 @@ impl Params {
                     });
                     exprs.push(quote!(#v));
                 }
+                Param::InjectedRef { ty } => {
+                    let v = format_ident!("__p{}", i);
+                    let err = on_err(quote!(e));
+                    stmts.extend(quote_spanned! {ty.span()=>
+                        let #v: #ty = match <#ty as ::musehub_mcp::FromCtx>::from_ctx(&__ctx) {
+                            ::core::result::Result::Ok(v) => v,
+                            ::core::result::Result::Err(e) => return #err,
+                        };
+                    });
+                    exprs.push(quote!(&#v));
+                }
                 Param::Whole { .. } => exprs.push(quote!(::musehub_mcp::Args(#args_var))),
                 Param::Named(a) => {
                     let id = &a.ident;
@@ -348,8 +379,10 @@ impl Params {
                 .header
                 .as_ref()
                 .map(|h| quote!(#[schemars(extend("x-mcp-header" = #h))]));
-            let de = format_ident!("__de_{}", a.ident.to_string().trim_start_matches("r#")).to_string();
-            let sc = format_ident!("__schema_{}", a.ident.to_string().trim_start_matches("r#")).to_string();
+            let de =
+                format_ident!("__de_{}", a.ident.to_string().trim_start_matches("r#")).to_string();
+            let sc = format_ident!("__schema_{}", a.ident.to_string().trim_start_matches("r#"))
+                .to_string();
             quote_spanned! {a.span=>
                 #desc
                 #default

@@ -10,14 +10,7 @@ use crate::params::Params;
 use crate::resource::{completion_tokens, protocol_call};
 use crate::tool::reject_generics;
 
-const OPTIONS: &[&str] = &[
-    "name",
-    "title",
-    "description",
-    "icon",
-    "complete",
-    "scopes",
-];
+const OPTIONS: &[&str] = &["name", "title", "description", "icon", "complete", "scopes"];
 
 /// Expands `#[prompt(attr)] item`.
 pub fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {

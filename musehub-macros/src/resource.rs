@@ -315,7 +315,10 @@ mod tests {
         .unwrap()
         .to_string();
         assert!(out.contains("template_var (& __vars , \"owner\")"), "{out}");
-        assert!(out.contains("let __arg_owner"), "bound to its own local: {out}");
+        assert!(
+            out.contains("let __arg_owner"),
+            "bound to its own local: {out}"
+        );
         assert!(out.contains("is_template : true"), "{out}");
         assert!(out.contains("argument : \"owner\""), "{out}");
     }

@@ -284,10 +284,10 @@ pub fn parse_scopes(lit: &syn::LitStr) -> syn::Result<Vec<String>> {
             "`scopes` names at least one scope, e.g. scopes = \"repo:write\"",
         ));
     }
-    if let Some(bad) = scopes
-        .iter()
-        .find(|s| s.chars().any(|c| !c.is_ascii_graphic() || c == '"' || c == '\\'))
-    {
+    if let Some(bad) = scopes.iter().find(|s| {
+        s.chars()
+            .any(|c| !c.is_ascii_graphic() || c == '"' || c == '\\')
+    }) {
         return Err(syn::Error::new(
             lit.span(),
             format!("scope `{bad}` may hold only visible ASCII other than `\"` and `\\`"),
@@ -364,8 +364,14 @@ mod tests {
             out.contains("# [serde (rename = \"message\" , deserialize_with = \"__de_message\")]"),
             "{out}"
         );
-        assert!(out.contains("ToolStart :: Running"), "an async tool runs: {out}");
-        assert!(out.contains("sse : true"), "takes &Ctx, which can log: {out}");
+        assert!(
+            out.contains("ToolStart :: Running"),
+            "an async tool runs: {out}"
+        );
+        assert!(
+            out.contains("sse : true"),
+            "takes &Ctx, which can log: {out}"
+        );
         assert!(out.contains("# [serde (default)]"), "{out}");
         assert!(out.contains("name : \"echo\""), "{out}");
         assert!(out.contains("description : \"Echo the message.\""), "{out}");
@@ -410,8 +416,14 @@ mod tests {
         assert!(out.contains("ToolStart :: Ready"), "{out}");
         assert!(!out.contains("ToolStart :: Running"), "{out}");
         assert!(out.contains("ErrorValue :: new (e)"), "{out}");
-        assert!(out.contains("< i64 as :: musehub_mcp :: IntoToolResult > :: output_schema"), "the Ok type's schema: {out}");
-        assert!(out.contains("scopes : & [\"repo:write\" , \"repo:read\"]"), "{out}");
+        assert!(
+            out.contains("< i64 as :: musehub_mcp :: IntoToolResult > :: output_schema"),
+            "the Ok type's schema: {out}"
+        );
+        assert!(
+            out.contains("scopes : & [\"repo:write\" , \"repo:read\"]"),
+            "{out}"
+        );
         assert!(out.contains("sse : false"), "{out}");
     }
 

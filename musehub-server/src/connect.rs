@@ -16,7 +16,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use musehub_mcp::Server;
-use musehub_mcp::protocol::jsonrpc::encode_message;
 use serde::Deserialize;
 use sqlx::Row;
 
@@ -194,16 +193,11 @@ async fn complete(State(s): State<ConnectState>, body: Bytes) -> Response {
         }
     }
     // Tell the caller's sessions that the URL step is done.
-    let note = encode_message(
-        None,
+    s.server.notify_sessions_of(
+        &handle,
         "notifications/elicitation/complete",
         &serde_json::json!({ "elicitationId": id }),
     );
-    for session in s.server.sessions().all() {
-        if session.owner.as_deref() == Some(handle.as_str()) {
-            session.standalone().push(note.clone());
-        }
-    }
     page(
         StatusCode::OK,
         &format!("{service} connected"),

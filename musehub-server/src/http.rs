@@ -31,7 +31,7 @@ pub fn app(server: Arc<Server>, db: Db) -> Router {
         .route("/readyz", get(readyz))
         .with_state((server.clone(), db.clone()))
         .merge(crate::connect::routes(server.clone(), db))
-        .merge(musehub_mcp::transport::http::router(server))
+        .merge(musehub_mcp::router(server))
         .layer(axum::middleware::from_fn(move |req, next| {
             log_requests(max_body, req, next)
         }))

@@ -96,7 +96,7 @@ pub fn build_server(
     db: Db,
     config: musehub_mcp::ServerConfig,
     auth: &AuthSettings,
-) -> Result<Arc<Server>, musehub_mcp::registry::RegistryError> {
+) -> Result<Arc<Server>, musehub_mcp::BuildError> {
     build_server_with_docs(db, config, auth, docs_options(None))
 }
 
@@ -135,7 +135,7 @@ pub fn build_server_with_docs(
     config: musehub_mcp::ServerConfig,
     auth: &AuthSettings,
     docs: musehub_mcp::DocsOptions,
-) -> Result<Arc<Server>, musehub_mcp::registry::RegistryError> {
+) -> Result<Arc<Server>, musehub_mcp::BuildError> {
     link();
     let mut builder = Server::builder(SERVER_NAME)
         .title("MuseHub")

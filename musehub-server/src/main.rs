@@ -549,13 +549,11 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
                     musehub_server::keys::user_exists(&db, handle).await?,
                     "--stdio-as {handle}: no such user"
                 );
-                let caller = musehub_mcp::Caller {
-                    identity: Some(musehub_mcp::Identity {
-                        handle: handle.clone(),
-                        is_agent: false,
-                        agent_name: None,
-                    }),
-                };
+                // The process that launched the server is trusted to be this user.
+                let caller = musehub_mcp::Caller::authenticated(musehub_mcp::Identity::new(
+                    handle.clone(),
+                    musehub_mcp::Scheme::Trusted,
+                ));
                 musehub_mcp::transport::stdio::serve_stdio_as(server, caller).await?;
             }
             None => musehub_mcp::transport::stdio::serve_stdio(server).await?,

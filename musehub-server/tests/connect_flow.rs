@@ -1,13 +1,12 @@
 //! The browser half of URL-mode elicitation: the connect tool hands out a URL, the page it
 //! points to asks the user, confirming marks the connection `connected` and sends
-//! `notifications/elicitation/complete` to the caller's sessions; the link works once.
+//! `notifications/elicitation/complete` to the caller's sessions (`Server::notify_sessions_of`,
+//! whose choice of sessions the framework's own tests check); the link works once.
 
 mod common;
 
 use common::*;
-use musehub_mcp::protocol::version::ProtocolVersion;
-use musehub_mcp::serde_json::{Value, json};
-use musehub_mcp::session::events::Read;
+use musehub_mcp::serde_json::json;
 use sqlx::Row;
 
 #[tokio::test]
@@ -34,28 +33,6 @@ async fn the_connect_url_completes_the_elicitation() {
     let id = c["elicitation_id"].as_str().unwrap().to_string();
     let connect_url = c["connect_url"].as_str().unwrap();
     let path = &connect_url[connect_url.find("/mcp/connect").expect("a connect path")..];
-
-    // A session of alice's that should hear about the completion, and one of bob's that should not.
-    let alice = h
-        .server
-        .sessions()
-        .create(
-            ProtocolVersion::LATEST,
-            json!({}),
-            json!({}),
-            Some("alice".into()),
-        )
-        .unwrap();
-    let bob = h
-        .server
-        .sessions()
-        .create(
-            ProtocolVersion::LATEST,
-            json!({}),
-            json!({}),
-            Some("bob".into()),
-        )
-        .unwrap();
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -102,26 +79,6 @@ async fn the_connect_url_completes_the_elicitation() {
         .unwrap()
         .get(0);
     assert_eq!(status, "connected");
-
-    let events = |s: &std::sync::Arc<musehub_mcp::session::Session>| -> Vec<Value> {
-        match s.standalone().read_after(0) {
-            Read::Events(e) => e
-                .iter()
-                .map(|(_, b)| musehub_mcp::serde_json::from_slice(b).unwrap())
-                .collect(),
-            _ => Vec::new(),
-        }
-    };
-    assert_eq!(
-        events(&alice),
-        vec![
-            json!({"jsonrpc": "2.0", "method": "notifications/elicitation/complete", "params": {"elicitationId": id}})
-        ]
-    );
-    assert!(
-        events(&bob).is_empty(),
-        "only the caller's sessions hear of it"
-    );
 
     // The link works once; a forged id finds nothing; a bad one is refused.
     assert_eq!(complete().await.unwrap().status(), 404);

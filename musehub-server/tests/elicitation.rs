@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-use musehub_mcp::engine::InProcessOutcome;
+use musehub_mcp::InProcessOutcome;
 use musehub_mcp::serde_json::{Value, json};
 
 const FORM_AND_URL: &str = r#"{"elicitation": {"form": {}, "url": {}}}"#;

@@ -278,7 +278,7 @@ pub async fn serve(server: Arc<Server>) -> TestServer {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let s = server.clone();
     tokio::spawn(async move {
-        let _ = musehub_mcp::transport::http::serve_listener(s, listener, async {
+        let _ = musehub_mcp::serve_listener(s, listener, async {
             let _ = rx.await;
         })
         .await;

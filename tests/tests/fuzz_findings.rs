@@ -1,6 +1,6 @@
 //! Inputs found by the fuzz targets (`musehub-mcp/fuzz/`), kept as regression tests.
 
-use musehub_mcp::uri_template::UriTemplate;
+use musehub_mcp::registry::uri_template::UriTemplate;
 
 /// Found by `uri_template` (crash-d6b6fa51): a template may name one variable twice
 /// (`{slug}` and `{+slug}`). `matches` keeps only the last value (here `jazz\x19ses!sion` is

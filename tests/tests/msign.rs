@@ -383,12 +383,12 @@ async fn sessions_belong_to_their_signer() {
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        h.s.server.sessions().len(),
+        h.s.server.session_count(),
         1,
         "nobody but the owner ended it"
     );
     assert_eq!(delete(Some(&h.ada)).await.unwrap().status(), StatusCode::OK);
-    assert_eq!(h.s.server.sessions().len(), 0);
+    assert_eq!(h.s.server.session_count(), 0);
 }
 
 #[tokio::test]

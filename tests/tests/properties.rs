@@ -3,11 +3,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use musehub_mcp::schema;
-use musehub_mcp::schema::{generate, normalize};
+use musehub_mcp::protocol::schema;
+use musehub_mcp::protocol::schema::{generate, normalize};
+use musehub_mcp::registry::uri_template::UriTemplate;
 use musehub_mcp::schemars::JsonSchema;
 use musehub_mcp::serde_json::{Map, Value, json};
-use musehub_mcp::uri_template::UriTemplate;
 use proptest::prelude::*;
 
 proptest! {

@@ -1,6 +1,7 @@
 //! Items declared in two crates (this package's library and `musehub-fixture-crate`) all land
 //! in one registry, with exactly the schemas clients see.
 
+use musehub_mcp::__private::OutputShape;
 use musehub_mcp::Registry;
 use musehub_mcp::serde_json::json;
 
@@ -101,10 +102,11 @@ fn output_schemas_and_wrapping() {
             "required": ["sum"]
         }))
     );
-    assert!(!add.wraps_output);
+    assert_eq!(add.shape, OutputShape::Object);
     let squares = r.tool("squares").unwrap();
-    assert!(
-        squares.wraps_output,
+    assert_eq!(
+        squares.shape,
+        OutputShape::Wrapped,
         "a Vec result is wrapped in {{\"result\": ...}}"
     );
     assert_eq!(
@@ -123,11 +125,16 @@ fn output_schemas_and_wrapping() {
 
 #[test]
 fn write_and_sse_sets_come_from_the_declarations() {
-    assert!(Registry::is_write_tool("write_note"));
-    assert!(!Registry::is_write_tool("echo"));
-    assert!(Registry::is_sse_tool("count_down"), "takes Progress");
-    assert!(Registry::is_sse_tool("ask_name"), "takes Elicitation");
-    assert!(!Registry::is_sse_tool("echo"));
+    let r = registry();
+    let writes: Vec<&str> = r.write_tools().map(|t| t.def.name).collect();
+    assert!(writes.contains(&"write_note"), "{writes:?}");
+    assert!(!writes.contains(&"echo"));
+    let sse: Vec<&str> = r.sse_tools().map(|t| t.def.name).collect();
+    assert!(sse.contains(&"count_down"), "takes Progress: {sse:?}");
+    assert!(sse.contains(&"ask_name"), "takes Elicitation");
+    assert!(!sse.contains(&"echo"));
+    assert!(r.tool("ask_name").unwrap().def.asks_client);
+    assert!(!r.tool("count_down").unwrap().def.asks_client);
     let w = registry().tool("write_note").unwrap();
     assert_eq!(
         w.listing["annotations"],

@@ -443,7 +443,7 @@ async fn msign_nonces_are_shared_between_instances() {
     drop(redis);
     let e = a.nonces().insert("ada", "n-2", now, now + 300).await;
     assert!(
-        matches!(e, Err(musehub_mcp::auth::AuthError::Unavailable(_))),
+        matches!(e, Err(musehub_mcp::shared::SharedError::Unavailable(_))),
         "{e:?}"
     );
 }

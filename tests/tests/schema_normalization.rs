@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use musehub_mcp::schema::{SchemaError, generate, normalize};
+use musehub_mcp::protocol::schema::{self, SchemaError, generate, normalize};
 use musehub_mcp::schemars::JsonSchema;
 use musehub_mcp::serde_json::{Value, json};
 use musehub_mcp::{schema, schemars};

@@ -100,11 +100,7 @@ async fn a_trusted_local_caller_can_write() {
     let (client_side, server_side) = tokio::io::duplex(64 * 1024);
     let (server_read, server_write) = tokio::io::split(server_side);
     let ada = Caller {
-        identity: Some(Identity {
-            handle: "ada".into(),
-            is_agent: false,
-            agent_name: None,
-        }),
+        identity: Some(Identity::new("ada", musehub_mcp::Scheme::Trusted)),
     };
     tokio::spawn(musehub_mcp::transport::stdio::serve_io_as(
         server,

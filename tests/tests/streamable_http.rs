@@ -268,7 +268,7 @@ async fn sessions_are_required_and_end_with_delete() {
         r.text().await.unwrap(),
         r#"{"jsonrpc":"2.0","id":1,"result":{}}"#
     );
-    assert_eq!(s.server.sessions().len(), 1);
+    assert_eq!(s.server.session_count(), 1);
 
     let del = client()
         .delete(&s.url)
@@ -277,7 +277,7 @@ async fn sessions_are_required_and_end_with_delete() {
         .await
         .unwrap();
     assert_eq!(del.status(), StatusCode::OK);
-    assert_eq!(s.server.sessions().len(), 0);
+    assert_eq!(s.server.session_count(), 0);
     assert_eq!(
         post(&s, Some(&id), ping).await.status(),
         StatusCode::NOT_FOUND
@@ -306,7 +306,7 @@ async fn capacity_and_idle_expiry() {
     assert_eq!(r.headers()["retry-after"], "5");
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(
-        s.server.sessions().len(),
+        s.server.session_count(),
         0,
         "the sweeper ended the idle session"
     );
@@ -378,7 +378,7 @@ async fn json_rpc_errors_and_tool_errors() {
         v["result"]["content"][0]["text"]
             .as_str()
             .unwrap()
-            .contains("\"b\" is a required property"),
+            .contains("missing required argument `b`"),
         "{v}"
     );
     let v = json_of(
@@ -857,11 +857,7 @@ async fn write_tools_refuse_anonymous_callers_and_in_process_calls_work() {
         json!({"code": "unauthenticated", "message": "tool `write_note` changes data and needs an authenticated caller"})
     );
     let ada = Caller {
-        identity: Some(Identity {
-            handle: "ada".into(),
-            is_agent: false,
-            agent_name: None,
-        }),
+        identity: Some(Identity::new("ada", musehub_mcp::Scheme::Trusted)),
     };
     let v = s
         .server
@@ -910,7 +906,7 @@ async fn in_process_clients_answer_elicitations_and_collect_progress() {
         out.notifications[1]["params"],
         json!({"progressToken": 5, "progress": 2.0, "total": 2.0})
     );
-    assert_eq!(server.sessions().len(), 0);
+    assert_eq!(server.session_count(), 0);
 }
 
 #[tokio::test]

@@ -97,7 +97,7 @@ async fn discover_describes_both_eras() {
             "_meta": server_info()
         })
     );
-    assert_eq!(s.server.sessions().len(), 0);
+    assert_eq!(s.server.session_count(), 0);
 }
 
 #[tokio::test]
@@ -673,7 +673,7 @@ async fn an_enveloped_initialize_is_a_removed_method() {
         v,
         json!({"jsonrpc": "2.0", "id": 9, "error": {"code": -32601, "message": "Method not found: initialize"}})
     );
-    assert_eq!(s.server.sessions().len(), 0);
+    assert_eq!(s.server.session_count(), 0);
 }
 
 #[tokio::test]

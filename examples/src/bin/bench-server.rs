@@ -62,7 +62,7 @@ async fn main() -> anyhow::Result<()> {
     let server = Server::builder("musehub-bench").config(config).build()?;
     let listener = tokio::net::TcpListener::bind(args.bind).await?;
     println!("listening={}", listener.local_addr()?);
-    musehub_mcp::transport::http::serve_listener(
+    musehub_mcp::serve_listener(
         server,
         listener,
         musehub_mcp::transport::http::shutdown_signal(),

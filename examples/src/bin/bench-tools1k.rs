@@ -37,7 +37,7 @@ async fn main() -> anyhow::Result<()> {
     let server = builder.build()?;
     let built = started.elapsed();
     // The router renders the documentation surfaces (when on): part of the start-up too.
-    let app = musehub_mcp::transport::http::router(server.clone());
+    let app = musehub_mcp::router(server.clone());
     let routed = started.elapsed();
     let listener = tokio::net::TcpListener::bind(args.bind).await?;
     println!(

@@ -652,6 +652,6 @@ async fn main() -> anyhow::Result<()> {
         .version("1.0.0")
         .build()?;
     eprintln!("conformance server on http://{}/mcp", cli.bind);
-    musehub_mcp::transport::http::serve(server, cli.bind).await?;
+    musehub_mcp::serve(server, cli.bind).await?;
     Ok(())
 }

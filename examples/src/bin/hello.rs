@@ -76,7 +76,7 @@ async fn main() -> anyhow::Result<()> {
             "serving http://{0}/mcp (docs: http://{0}/mcp/docs)",
             cli.bind
         );
-        musehub_mcp::transport::http::serve(server, cli.bind).await?;
+        musehub_mcp::serve(server, cli.bind).await?;
     }
     Ok(())
 }

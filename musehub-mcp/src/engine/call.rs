@@ -188,7 +188,15 @@ impl Engine {
 fn refuse(entry: &ToolEntry, env: &CallEnv) -> Option<ToolOutput> {
     let def = entry.def;
     let error = if (def.write || !def.scopes.is_empty()) && !env.caller.is_authenticated() {
-        ToolError::unauthenticated(format!("tool `{}` needs an authenticated caller", def.name))
+        let what = if def.write {
+            "changes data"
+        } else {
+            "needs scopes"
+        };
+        ToolError::unauthenticated(format!(
+            "tool `{}` {what} and needs an authenticated caller",
+            def.name
+        ))
     } else {
         let missing = env.caller.missing_scopes(def.scopes);
         if missing.is_empty() {

@@ -158,9 +158,13 @@ impl PromptArg for Option<String> {
     message = "`{Self}` is neither a client argument type nor an injected type",
     label = "not usable as a tool parameter",
     note = "a client argument derives `Deserialize` and `JsonSchema` (use `#[musehub_mcp::schema]` on your type)",
-    note = "injected parameters are `&Ctx`, `State<T>`, `Progress`, `Elicitation`, `Sampling`, `Roots`, `Logger`, `Caller`, `CancellationToken`, or a type marked `#[inject]` that implements `FromCtx`"
+    note = "injected parameters are `&Ctx`, `State<T>`, `Progress`, `Elicitation`, `Sampling`, `Roots`, `Logger`, `Caller`, `CancellationToken`, or a type marked `#[inject]` that implements `FromCtx`",
+    note = "an injected type imported under another name (`use musehub_mcp::Ctx as C`) needs `#[inject]` too: the macro sees names, not types"
 )]
 pub trait SchemaArg {}
+// `do_not_recommend`: a type lacking both impls is one error about the argument, not one per
+// missing impl.
+#[diagnostic::do_not_recommend]
 impl<T: DeserializeOwned + JsonSchema> SchemaArg for T {}
 
 /// How the generated argument struct reads and describes one argument of type `T`: through
@@ -251,6 +255,8 @@ pub fn require_send<F: Future + SendFuture>(f: F) -> F {
 }
 
 #[cfg(test)]
+// The borrows pick the conversion (autoref specialisation): they are the point here.
+#[allow(clippy::needless_borrow)]
 mod tests {
     use super::*;
 

@@ -52,13 +52,16 @@ pub struct Envelope {
 impl Envelope {
     /// Reads the envelope of a request's `_meta`; a missing or malformed one is -32602.
     pub fn read(meta: &Meta<'_>) -> Result<Envelope, McpError> {
+        if meta.protocol_version.is_none() && meta.client_capabilities.is_none() {
+            return Err(McpError::invalid_params(format!(
+                "params._meta must carry `{META_VERSION}` and `{META_CAPABILITIES}`"
+            )));
+        }
         let version = meta
             .protocol_version
             .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
             .ok_or_else(|| {
-                McpError::invalid_params(format!(
-                    "params._meta needs a string `{META_VERSION}` and an object `{META_CAPABILITIES}`"
-                ))
+                McpError::invalid_params(format!("params._meta needs a string `{META_VERSION}`"))
             })?;
         let client_capabilities = meta
             .client_capabilities

@@ -9,6 +9,11 @@
 //! decodes with `params: Err(..)` instead, so that the error (-32602) is answered with its id
 //! once the request has been routed.
 
+// A decoded request lives on the stack for the length of one dispatch and is never stored:
+// boxing its parts (or the rejection) to shrink the enums would add allocations to every
+// request, which is what decoding this way avoids.
+#![allow(clippy::large_enum_variant, clippy::result_large_err)]
+
 use std::borrow::Cow;
 
 use serde::Deserialize;
@@ -176,10 +181,14 @@ pub fn decode(text: &str, max_id_bytes: usize) -> Result<Incoming<'_>, Rejected>
     // Borrowed unless the name holds escapes (then it is decoded into its own string).
     let method: Cow<'_, str> = match serde_json::from_str::<&str>(method.get()) {
         Ok(m) => Cow::Borrowed(m),
-        Err(_) => Cow::Owned(
-            serde_json::from_str::<String>(method.get())
-                .map_err(|_| reject("`method` must be a string".into()))?,
-        ),
+        Err(_) => Cow::Owned(serde_json::from_str::<String>(method.get()).map_err(|e| {
+            // Text serde cannot decode (a lone surrogate escape) is not JSON the server reads.
+            if e.is_syntax() {
+                parse_error(&e)
+            } else {
+                reject("`method` must be a string".into())
+            }
+        })?),
     };
     let Some(id) = id else {
         return Ok(Incoming::Notification(Notification { method, params }));
@@ -224,7 +233,8 @@ pub fn arguments<'a, T: Deserialize<'a>>(raw: Option<&'a RawValue>) -> Result<T,
             .split(" at line ")
             .next()
             .unwrap_or(&inner)
-            .to_string();
+            .replace("missing field", "missing required argument")
+            .replace("unknown field", "unknown argument");
         if path == "." {
             format!("invalid arguments: {inner}")
         } else {
@@ -356,6 +366,6 @@ mod tests {
         let e = arguments::<Add>(Some(raw)).unwrap_err();
         assert!(e.starts_with("invalid argument `b`"), "{e}");
         let e = arguments::<Add>(None).unwrap_err();
-        assert!(e.contains("missing field `a`"), "{e}");
+        assert!(e.contains("missing required argument `a`"), "{e}");
     }
 }

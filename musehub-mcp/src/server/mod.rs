@@ -164,6 +164,22 @@ impl Server {
         self.announce(change);
     }
 
+    /// Sends a notification to every handshake-era session of this instance that belongs to
+    /// `handle` (on its GET stream, which replays it if the client is not reading just now);
+    /// returns how many sessions it reached. For events that concern one person, such as
+    /// `notifications/elicitation/complete` when they finished a URL step in their browser.
+    pub fn notify_sessions_of(&self, handle: &str, method: &str, params: &Value) -> usize {
+        let msg = crate::protocol::jsonrpc::encode_message(None, method, params);
+        let mut n = 0;
+        for s in self.sessions.all() {
+            if s.owner.as_deref() == Some(handle) {
+                s.standalone().push(msg.clone());
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// Tells the listen streams about a change: this instance's at once (whether or not a
     /// shared store answers), the other instances' through the bus.
     fn announce(&self, change: Change) {

@@ -111,7 +111,7 @@ async fn ask(
     match elicit.form_schema(message, schema).await {
         Ok(ElicitResult::Accept(v)) => Ok(v.as_object().cloned().unwrap_or_default()),
         Ok(ElicitResult::Decline | ElicitResult::Cancel) => Err(declined(what)),
-        Err(e) if e.code == musehub_mcp::context::MISSING_CAPABILITY => Err(unsupported(e, bypass)),
+        Err(e) if e.code == musehub_mcp::handler::MISSING_CAPABILITY => Err(unsupported(e, bypass)),
         Err(e) => Err(e),
     }
 }

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use musehub_mcp::context::Identity;
+use musehub_mcp::Identity;
 use musehub_mcp::serde_json::{Value, json};
 use musehub_mcp::{Caller, Server, ServerConfig};
 use musehub_server::{Db, HubSettings};
@@ -19,11 +19,7 @@ pub struct Hub {
 
 pub fn user(handle: &str) -> Caller {
     Caller {
-        identity: Some(Identity {
-            handle: handle.into(),
-            is_agent: false,
-            agent_name: None,
-        }),
+        identity: Some(Identity::new(handle, musehub_mcp::Scheme::Trusted)),
     }
 }
 

@@ -165,12 +165,19 @@ pub(super) async fn gate_tool(
     let def = tool.def;
     if !server.auth.is_empty() {
         if (def.write || !def.scopes.is_empty()) && !caller.is_authenticated() {
+            let schemes: Vec<&str> = server.auth.schemes().iter().map(|s| s.as_str()).collect();
+            let how = match schemes.as_slice() {
+                ["MSign"] => "a signed request (MSign)".to_string(),
+                _ => format!("credentials ({})", schemes.join(" or ")),
+            };
+            let what = if def.write {
+                "changes data"
+            } else {
+                "needs scopes"
+            };
             return Some(server.auth.required(
                 Some(id),
-                &format!(
-                    "tool `{}` changes data or needs scopes, and needs credentials",
-                    def.name
-                ),
+                &format!("tool `{}` {what} and needs {how}", def.name),
                 def.scopes,
             ));
         }

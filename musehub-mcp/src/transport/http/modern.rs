@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::guard::{gate_tool, header_str};
 use super::reply::{json, method_not_allowed, rpc_error};
-use super::sse::{data_frame, request_stream, sse};
+use super::sse::{data_frame, quiet_stream, request_stream, sse};
 use crate::engine::{CallEnv, Prepared, Reply, Started, changes};
 use crate::error::{McpError, codes};
 use crate::handler::ctx::{Caller, Outgoing};
@@ -180,11 +180,7 @@ async fn run(
     let cancel = CancellationToken::new();
     if !prepared.may_stream() {
         let env = CallEnv::modern(version, envelope, caller, None, cancel.clone());
-        let started = server.engine.start(prepared, env);
-        // The guard lives as long as this handler: a client that goes away cancels the call.
-        let _guard = cancel.drop_guard();
-        let reply = super::super::run_quiet(started).await;
-        return json(status_of(&reply), reply.bytes);
+        return run_quiet(server, server.engine.start(prepared, env), cancel).await;
     }
     let (tx, mut rx) = mpsc::channel(server.config().request_queue.max(1));
     let env = CallEnv::modern(version, envelope, caller, Some(tx.clone()), cancel.clone());
@@ -242,6 +238,49 @@ async fn run(
         Some(Outgoing::CloseStream) | None => sse(Body::from_stream(request_stream(
             Bytes::from_static(b": working\n\n"),
             rx,
+            guard,
+            server.config().sse_heartbeat,
+        ))),
+    }
+}
+
+/// A call that sends nothing before its result: JSON when it answers within
+/// `stream_after`, otherwise SSE with keep-alive comments until it does, so that a client
+/// that closes the connection is noticed and the call cancelled.
+async fn run_quiet(server: &Server, started: Started, cancel: CancellationToken) -> Response {
+    let fut = match started {
+        Started::Done(reply) => return json(status_of(&reply), reply.bytes),
+        Started::Running(fut) => fut,
+    };
+    let mut fut = Box::pin(tracing::Instrument::instrument(
+        fut,
+        tracing::Span::current(),
+    ));
+    if let std::task::Poll::Ready(reply) = futures::poll!(fut.as_mut()) {
+        return json(status_of(&reply), reply.bytes);
+    }
+    // The guard lives as long as this handler and then the response body.
+    let guard = cancel.drop_guard();
+    let status = Arc::new(AtomicU16::new(200));
+    let task_status = status.clone();
+    let mut call = tokio::spawn(async move {
+        let reply = fut.await;
+        task_status.store(status_of(&reply).as_u16(), Ordering::Release);
+        reply.bytes
+    });
+    match tokio::time::timeout(server.config().stream_after, &mut call).await {
+        Ok(Ok(bytes)) => {
+            let status =
+                StatusCode::from_u16(status.load(Ordering::Acquire)).unwrap_or(StatusCode::OK);
+            json(status, bytes)
+        }
+        Ok(Err(_)) => rpc_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            None,
+            &McpError::internal("the request failed unexpectedly"),
+        ),
+        Err(_) => sse(Body::from_stream(quiet_stream(
+            call,
             guard,
             server.config().sse_heartbeat,
         ))),

@@ -215,3 +215,38 @@ pub(super) fn request_stream(
         }
     })
 }
+
+/// The SSE response of a call that sends nothing before its result but outlasted
+/// `stream_after`: an opening comment, keep-alive comments while it runs (so a client that
+/// went away is noticed), then its response. Dropping the body drops the guard, which cancels
+/// the call.
+pub(super) fn quiet_stream(
+    call: tokio::task::JoinHandle<Bytes>,
+    guard: tokio_util::sync::DropGuard,
+    heartbeat: Duration,
+) -> impl Stream<Item = Result<Bytes, Infallible>> + Send {
+    let state = (
+        Some(Bytes::from_static(b": working\n\n")),
+        Some(call),
+        Some(guard),
+    );
+    futures::stream::unfold(state, move |(opening, call, guard)| async move {
+        if let Some(b) = opening {
+            return Some((Ok(b), (None, call, guard)));
+        }
+        let mut call = call?;
+        tokio::select! {
+            done = &mut call => {
+                // The call finished: nothing to cancel any more.
+                if let Some(g) = guard {
+                    g.disarm();
+                }
+                let reply = done.unwrap_or_else(|_| Bytes::new());
+                Some((Ok(data_frame(&reply)), (None, None, None)))
+            }
+            _ = tokio::time::sleep(heartbeat) => {
+                Some((Ok(Bytes::from_static(b": keep-alive\n\n")), (None, Some(call), guard)))
+            }
+        }
+    })
+}
