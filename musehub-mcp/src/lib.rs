@@ -40,10 +40,16 @@
 //!
 //! `util`, `error` and `config` sit below them all.
 
+// Built without any transport, the crate serves in-process calls only, and without HTTP the
+// SSE streams and per-address limits have no user: those parts are then unused.
+#![cfg_attr(not(any(feature = "http", feature = "stdio")), allow(unused_imports))]
+#![cfg_attr(not(feature = "http"), allow(dead_code))]
+
 extern crate self as musehub_mcp;
 
 pub mod auth;
 pub mod config;
+#[cfg(feature = "docs")]
 pub mod docs;
 pub(crate) mod engine;
 pub mod error;
@@ -55,9 +61,6 @@ pub(crate) mod session;
 pub mod shared;
 pub mod transport;
 pub(crate) mod util;
-
-use std::net::SocketAddr;
-use std::sync::Arc;
 
 pub use config::ServerConfig;
 pub use config::docs::{AuthScheme, DocsOptions};
@@ -88,28 +91,34 @@ pub mod prelude {
     };
 }
 
+#[cfg(feature = "http")]
 /// The whole HTTP application of a server: `/mcp` and, unless the server was built with
 /// [`DocsOptions::disabled`], the documentation surfaces (`/mcp/docs`, `/mcp/docs.json`,
 /// `/mcp/docs.schema.json`, `/mcp/docs.md`). Merge your own routes into it.
-pub fn router(server: Arc<Server>) -> axum::Router {
+pub fn router(server: std::sync::Arc<Server>) -> axum::Router {
     let mcp = transport::http::router(server.clone());
+    #[cfg(feature = "docs")]
     if server.docs_options().enabled() {
-        mcp.merge(docs::router(&server))
-    } else {
-        mcp
+        return mcp.merge(docs::router(&server));
     }
+    mcp
 }
 
+#[cfg(feature = "http")]
 /// Serves [`router`] on `addr` until Ctrl-C or SIGTERM, then shuts down gracefully (in-flight
 /// calls finish, streams close, background work stops).
-pub async fn serve(server: Arc<Server>, addr: SocketAddr) -> std::io::Result<()> {
+pub async fn serve(
+    server: std::sync::Arc<Server>,
+    addr: std::net::SocketAddr,
+) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     serve_listener(server, listener, transport::http::shutdown_signal()).await
 }
 
+#[cfg(feature = "http")]
 /// Serves [`router`] on a bound listener until `shutdown` resolves.
 pub async fn serve_listener(
-    server: Arc<Server>,
+    server: std::sync::Arc<Server>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -139,8 +148,49 @@ pub mod __private {
 /// Entry points for the fuzz targets (`musehub-mcp/fuzz`). Not a public API.
 #[doc(hidden)]
 pub mod __fuzz {
+    use std::sync::Arc;
+
+    #[cfg(feature = "msign")]
+    pub use crate::auth::msign::header::MAX_HEADER_LEN;
     pub use crate::protocol::jsonrpc::nesting_exceeds;
-    pub use crate::protocol::request::{Incoming, decode, decode_body};
+    pub use crate::protocol::request::{Body, Incoming, Rejected, decode, decode_body};
     pub use crate::registry::uri_template::UriTemplate;
     pub use crate::session::events::parse_event_id;
+
+    /// Decodes `text` and serves it the way the transports do, without a session: a request
+    /// is dispatched (an `initialize` negotiated), a notification handled. Returns the
+    /// response's bytes for a request, `None` for anything else.
+    pub async fn dispatch(
+        server: &Arc<crate::Server>,
+        text: &str,
+        caller: crate::Caller,
+    ) -> Option<Vec<u8>> {
+        use crate::engine::CallEnv;
+        use crate::protocol::request::ClientRequest;
+        match decode(text, server.config().max_id_bytes) {
+            Ok(Incoming::Request(req)) => {
+                if let Ok(ClientRequest::Initialize(p)) = &req.params {
+                    let _ = server.engine.negotiate(p);
+                    return None;
+                }
+                let env = CallEnv::handshake(
+                    None,
+                    caller,
+                    None,
+                    tokio_util::sync::CancellationToken::new(),
+                );
+                let reply = server
+                    .engine
+                    .start(server.engine.prepare(req), env)
+                    .finish()
+                    .await;
+                Some(reply.bytes.to_vec())
+            }
+            Ok(Incoming::Notification(n)) => {
+                server.engine.notification(&n, None);
+                None
+            }
+            Ok(Incoming::Response(_)) | Err(_) => None,
+        }
+    }
 }

@@ -218,6 +218,7 @@ pub async fn add(
 ) -> Result<KeyInfo, KeyError> {
     let key = parse_public_key(public_key).map_err(|e| match e {
         KeyStoreError::InvalidKey(m) | KeyStoreError::Unavailable(m) => KeyError::InvalidKey(m),
+        other => KeyError::InvalidKey(other.to_string()),
     })?;
     register(db, handle, &key, agent_name, "added").await
 }

@@ -21,7 +21,6 @@ pub mod resources;
 pub mod seed;
 pub mod tools;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,12 +51,7 @@ pub const PUSH_TOOL: &str = "muse_push";
 /// `initialize`, `notifications/initialized`, three lists and a few reads already come to ten
 /// requests or more), so both are higher here.
 pub fn default_rate_limits() -> RateLimitConfig {
-    RateLimitConfig {
-        agent_per_minute: 600,
-        human_per_minute: 300,
-        anonymous_per_minute: 120,
-        tools_per_minute: HashMap::from([(PUSH_TOOL.to_string(), 30)]),
-    }
+    RateLimitConfig::new(600, 300, 120).tool(PUSH_TOOL, 30)
 }
 
 /// MSign verification and rate-limit settings.

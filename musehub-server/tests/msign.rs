@@ -7,7 +7,7 @@ mod common;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use musehub_mcp::auth::{KeyStore, MSignSigner, RateLimitConfig};
+use musehub_mcp::auth::{KeyStore, MSignSigner};
 use musehub_mcp::serde_json::{Value, json};
 use musehub_mcp::{Server, ServerConfig};
 use musehub_server::keys::{self, DbKeyStore, KeyError};
@@ -394,9 +394,10 @@ async fn pushes_have_their_own_limit() {
 #[tokio::test]
 async fn anonymous_callers_are_limited_per_address() {
     let s = serve(AuthSettings {
-        rate_limits: Some(RateLimitConfig {
-            anonymous_per_minute: 2,
-            ..musehub_server::default_rate_limits()
+        rate_limits: Some({
+            let mut c = musehub_server::default_rate_limits();
+            c.anonymous_per_minute = 2;
+            c
         }),
         ..AuthSettings::default()
     })

@@ -517,10 +517,11 @@ async fn session_expiry_phase(workers: usize, seconds: u64) -> Value {
     let idle = Duration::from_secs(2);
     let db = musehub_server::Db::memory().await.expect("db");
     musehub_server::seed::seed_demo(&db).await.expect("seed");
-    let config = musehub_mcp::ServerConfig {
-        session_idle_timeout: idle,
-        session_sweep_interval: Duration::from_millis(250),
-        ..musehub_mcp::ServerConfig::default()
+    let config = {
+        let mut c = musehub_mcp::ServerConfig::default();
+        c.session_idle_timeout = idle;
+        c.session_sweep_interval = Duration::from_millis(250);
+        c
     };
     let auth = musehub_server::AuthSettings {
         rate_limits: None,

@@ -61,9 +61,10 @@ fn spawn_slow_call(s: &TestServer, sid: &str) -> tokio::task::JoinHandle<StatusC
 
 #[tokio::test]
 async fn deep_nesting_is_refused_before_parsing() {
-    let s = start(ServerConfig {
-        max_json_depth: 16,
-        ..Default::default()
+    let s = start({
+        let mut c = ServerConfig::default();
+        c.max_json_depth = 16;
+        c
     })
     .await;
     let sid = init(&s, json!({})).await;
@@ -83,9 +84,10 @@ async fn deep_nesting_is_refused_before_parsing() {
 
 #[tokio::test]
 async fn requests_in_flight_per_session_are_capped() {
-    let s = start(ServerConfig {
-        max_in_flight_per_session: 1,
-        ..Default::default()
+    let s = start({
+        let mut c = ServerConfig::default();
+        c.max_in_flight_per_session = 1;
+        c
     })
     .await;
     let sid = init(&s, json!({})).await;
@@ -110,9 +112,10 @@ async fn requests_in_flight_per_session_are_capped() {
 
 #[tokio::test]
 async fn requests_in_flight_per_address_are_capped() {
-    let s = start(ServerConfig {
-        max_in_flight_per_ip: 1,
-        ..Default::default()
+    let s = start({
+        let mut c = ServerConfig::default();
+        c.max_in_flight_per_ip = 1;
+        c
     })
     .await;
     let sid = init(&s, json!({})).await;
@@ -130,9 +133,10 @@ async fn requests_in_flight_per_address_are_capped() {
 
 #[tokio::test]
 async fn open_streams_per_session_are_capped() {
-    let s = start(ServerConfig {
-        max_streams_per_session: 1,
-        ..Default::default()
+    let s = start({
+        let mut c = ServerConfig::default();
+        c.max_streams_per_session = 1;
+        c
     })
     .await;
     let sid = init(&s, json!({})).await;
@@ -169,9 +173,10 @@ async fn open_streams_per_session_are_capped() {
 
 #[tokio::test]
 async fn pending_client_requests_per_session_are_capped() {
-    let s = start(ServerConfig {
-        max_pending_requests_per_session: 1,
-        ..Default::default()
+    let s = start({
+        let mut c = ServerConfig::default();
+        c.max_pending_requests_per_session = 1;
+        c
     })
     .await;
     let sid = init(&s, json!({"elicitation": {}})).await;
@@ -200,9 +205,10 @@ async fn pending_client_requests_per_session_are_capped() {
 
 #[tokio::test]
 async fn slow_headers_are_cut_off() {
-    let s = start(ServerConfig {
-        header_read_timeout: Duration::from_millis(300),
-        ..Default::default()
+    let s = start({
+        let mut c = ServerConfig::default();
+        c.header_read_timeout = Duration::from_millis(300);
+        c
     })
     .await;
     let mut tcp = tokio::net::TcpStream::connect(s.addr).await.unwrap();
@@ -229,9 +235,10 @@ async fn slow_headers_are_cut_off() {
 
 #[tokio::test]
 async fn a_call_past_its_timeout_is_stopped() {
-    let s = start(ServerConfig {
-        call_timeout: Duration::from_millis(200),
-        ..Default::default()
+    let s = start({
+        let mut c = ServerConfig::default();
+        c.call_timeout = Duration::from_millis(200);
+        c
     })
     .await;
     let sid = init(&s, json!({})).await;
@@ -269,9 +276,10 @@ async fn an_oversize_request_head_is_431_and_a_larger_bound_admits_it() {
         "no session, but read and parsed"
     );
 
-    let roomy = start(ServerConfig {
-        http1_max_buf_bytes: 64 * 1024,
-        ..ServerConfig::default()
+    let roomy = start({
+        let mut c = ServerConfig::default();
+        c.http1_max_buf_bytes = 64 * 1024;
+        c
     })
     .await;
     let r = Client::new()

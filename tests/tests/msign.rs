@@ -422,12 +422,7 @@ async fn the_modern_era_signs_every_request_the_same_way() {
 
 #[tokio::test]
 async fn rate_limits_per_identity_on_a_controllable_clock() {
-    let config = RateLimitConfig {
-        agent_per_minute: 4,
-        human_per_minute: 2,
-        anonymous_per_minute: 1,
-        tools_per_minute: [("write_note".to_string(), 1)].into(),
-    };
+    let config = RateLimitConfig::new(4, 2, 1).tool("write_note", 1);
     let (limits, clock) = RateLimits::with_fake_clock(&config);
     let h = hub_with(Some(limits)).await;
     let discover = json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": {

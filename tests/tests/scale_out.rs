@@ -30,11 +30,12 @@ fn redis() -> Option<RedisServer> {
 }
 
 fn config(redis: &RedisServer) -> ServerConfig {
-    ServerConfig {
-        redis_url: Some(redis.url()),
-        state_key: Some("scale-out-test-key".into()),
-        redis_timeout: Duration::from_millis(500),
-        ..ServerConfig::default()
+    {
+        let mut c = ServerConfig::default();
+        c.redis_url = Some(redis.url());
+        c.state_key = Some("scale-out-test-key".into());
+        c.redis_timeout = Duration::from_millis(500);
+        c
     }
 }
 
@@ -521,9 +522,10 @@ async fn rate_limits_are_shared_and_fall_back_to_each_instance_while_redis_is_do
     let Some(mut redis) = redis() else { return };
     let limited = |redis: &RedisServer| {
         build_with(config(redis), |b| {
-            b.rate_limits(RateLimits::new(&RateLimitConfig {
-                anonymous_per_minute: 4,
-                ..RateLimitConfig::default()
+            b.rate_limits(RateLimits::new(&{
+                let mut c = RateLimitConfig::default();
+                c.anonymous_per_minute = 4;
+                c
             }))
         })
     };
@@ -563,9 +565,10 @@ async fn rate_limits_are_shared_and_fall_back_to_each_instance_while_redis_is_do
 async fn a_request_state_sealed_on_a_opens_on_b_without_a_configured_key() {
     let Some(redis) = redis() else { return };
     let unkeyed = || {
-        start(ServerConfig {
-            state_key: None,
-            ..config(&redis)
+        start({
+            let mut c = config(&redis);
+            c.state_key = None;
+            c
         })
     };
     let (a, b) = (unkeyed().await, unkeyed().await);

@@ -140,9 +140,10 @@ async fn initialize_negotiates_and_issues_a_session() {
 
 #[tokio::test]
 async fn header_checks_give_exact_statuses_and_bodies() {
-    let s = start(ServerConfig {
-        max_body_bytes: 1024,
-        ..Default::default()
+    let s = start({
+        let mut c = ServerConfig::default();
+        c.max_body_bytes = 1024;
+        c
     })
     .await;
     let init = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
@@ -227,9 +228,10 @@ async fn header_checks_give_exact_statuses_and_bodies() {
 
 #[tokio::test]
 async fn origins_from_the_allow_list_and_localhost_pass() {
-    let s = start(ServerConfig {
-        allowed_origins: vec!["https://app.example.com".into()],
-        ..Default::default()
+    let s = start({
+        let mut c = ServerConfig::default();
+        c.allowed_origins = vec!["https://app.example.com".into()];
+        c
     })
     .await;
     for origin in [
@@ -293,11 +295,12 @@ async fn sessions_are_required_and_end_with_delete() {
 
 #[tokio::test]
 async fn capacity_and_idle_expiry() {
-    let s = start(ServerConfig {
-        max_sessions: 1,
-        session_idle_timeout: Duration::from_millis(300),
-        session_sweep_interval: Duration::from_millis(50),
-        ..Default::default()
+    let s = start({
+        let mut c = ServerConfig::default();
+        c.max_sessions = 1;
+        c.session_idle_timeout = Duration::from_millis(300);
+        c.session_sweep_interval = Duration::from_millis(50);
+        c
     })
     .await;
     let id = initialize(&s, "2025-11-25", json!({})).await;
@@ -541,9 +544,10 @@ async fn json_rpc_errors_and_tool_errors() {
 
 #[tokio::test]
 async fn lists_paginate_with_opaque_cursors() {
-    let s = start(ServerConfig {
-        page_size: 4,
-        ..Default::default()
+    let s = start({
+        let mut c = ServerConfig::default();
+        c.page_size = 4;
+        c
     })
     .await;
     let id = initialize(&s, "2025-11-25", json!({})).await;
@@ -942,9 +946,10 @@ async fn url_mode_elicitation_needs_its_capability() {
 
 #[tokio::test]
 async fn an_unanswered_elicitation_times_out() {
-    let s = start(ServerConfig {
-        elicitation_timeout: Duration::from_millis(200),
-        ..Default::default()
+    let s = start({
+        let mut c = ServerConfig::default();
+        c.elicitation_timeout = Duration::from_millis(200);
+        c
     })
     .await;
     let id = initialize(&s, "2025-11-25", json!({"elicitation": {}})).await;
@@ -1022,9 +1027,10 @@ async fn null_for_an_optional_argument_is_accepted_as_absent() {
 
 #[tokio::test]
 async fn idle_streams_get_heartbeat_comments() {
-    let s = start(ServerConfig {
-        sse_heartbeat: Duration::from_millis(100),
-        ..Default::default()
+    let s = start({
+        let mut c = ServerConfig::default();
+        c.sse_heartbeat = Duration::from_millis(100);
+        c
     })
     .await;
     let id = initialize(&s, "2025-11-25", json!({})).await;

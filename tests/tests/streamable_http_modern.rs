@@ -614,10 +614,11 @@ async fn listen_streams_carry_opted_in_changes_from_both_eras() {
 
 #[tokio::test]
 async fn closing_the_response_cancels_the_call() {
-    let s = start(ServerConfig {
-        stream_after: Duration::from_millis(50),
-        sse_heartbeat: Duration::from_millis(50),
-        ..Default::default()
+    let s = start({
+        let mut c = ServerConfig::default();
+        c.stream_after = Duration::from_millis(50);
+        c.sse_heartbeat = Duration::from_millis(50);
+        c
     })
     .await;
     let before = musehub_tests::CANCELLED_CALLS.load(Ordering::SeqCst);

@@ -53,11 +53,12 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let config = ServerConfig {
-        max_sessions: args.max_sessions,
-        max_streams_per_session: args.max_streams_per_session,
-        max_in_flight_per_ip: args.max_in_flight_per_ip,
-        ..ServerConfig::default()
+    let config = {
+        let mut c = ServerConfig::default();
+        c.max_sessions = args.max_sessions;
+        c.max_streams_per_session = args.max_streams_per_session;
+        c.max_in_flight_per_ip = args.max_in_flight_per_ip;
+        c
     };
     let server = Server::builder("musehub-bench").config(config).build()?;
     let listener = tokio::net::TcpListener::bind(args.bind).await?;

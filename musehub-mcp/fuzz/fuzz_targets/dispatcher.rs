@@ -1,5 +1,5 @@
-//! The dispatcher: arbitrary bytes parsed as JSON, classified as JSON-RPC and served by a
-//! server built from a tiny registry (the tools, resource template and prompt declared below;
+//! The dispatcher: arbitrary bytes decoded as a JSON-RPC message (once, into typed params, as
+//! the transports do) and served by a server built from a tiny registry (the tools, resource template and prompt declared below;
 //! the registry is global per binary, so this crate's items are the whole catalogue).
 //!
 //! Invariants: nothing panics (a panic inside a handler would be caught and turned into an
@@ -10,10 +10,9 @@
 use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
-use musehub_mcp::engine::CallEnv;
+use musehub_mcp::__fuzz::{dispatch, nesting_exceeds};
 use musehub_mcp::prelude::*;
-use musehub_mcp::protocol::jsonrpc::{Message, ResultBody, classify, nesting_exceeds};
-use musehub_mcp::{Caller, Identity};
+use musehub_mcp::{Caller, Identity, Scheme};
 use serde_json::Value;
 
 /// Echo a text, optionally repeated.
@@ -93,13 +92,14 @@ fn fixture() -> &'static Fixture {
             .enable_time()
             .build()
             .expect("tokio runtime");
-        let server = Server::builder("fuzz")
-            .config(ServerConfig {
-                page_size: 2,
-                ..ServerConfig::default()
-            })
-            .build()
-            .expect("the fuzz registry builds");
+        let mut config = ServerConfig::default();
+        config.page_size = 2;
+        let server = rt.block_on(async {
+            Server::builder("fuzz")
+                .config(config)
+                .build()
+                .expect("the fuzz registry builds")
+        });
         Fixture { rt, server }
     })
 }
@@ -108,13 +108,8 @@ fn caller(byte: u8) -> Caller {
     if byte & 1 == 0 {
         Caller::anonymous()
     } else {
-        Caller {
-            identity: Some(Identity {
-                handle: "fuzzer".into(),
-                is_agent: byte & 2 != 0,
-                agent_name: None,
-            }),
-        }
+        let id = Identity::new("fuzzer", Scheme::Trusted);
+        Caller::authenticated(if byte & 2 != 0 { id.agent(None) } else { id })
     }
 }
 
@@ -127,39 +122,25 @@ fuzz_target!(|data: &[u8]| {
     if nesting_exceeds(body, max_depth) {
         return;
     }
-    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+    let Ok(text) = std::str::from_utf8(body) else {
         return;
     };
     let server = f.server.clone();
     f.rt.block_on(async move {
-        match classify(value, server.config().max_id_bytes) {
-            Ok(Message::Request(req)) if req.method != "initialize" => {
-                let env =
-                    CallEnv::handshake(None, caller(selector), None, CancellationToken::new());
-                let run = server.handle_request(req, env);
-                // A tool that waited forever would be a hang, not a crash: bound it.
-                match tokio::time::timeout(std::time::Duration::from_secs(5), run).await {
-                    Ok(Ok(ResultBody::Value(v))) => {
-                        assert!(v.is_object(), "a result must be an object: {v}");
-                        serde_json::to_vec(&v).expect("results serialise");
-                    }
-                    Ok(Ok(ResultBody::Raw(b))) => {
-                        let v: Value =
-                            serde_json::from_slice(&b[..]).expect("raw results are JSON");
-                        assert!(v.is_object());
-                    }
-                    Ok(Err(e)) => {
-                        let v = e.to_value();
-                        assert!(v["code"].is_i64(), "error without a code: {v}");
-                    }
-                    Err(_) => panic!("a request did not finish within 5 s"),
+        // A tool that waited forever would be a hang, not a crash: bound it.
+        let run = dispatch(&server, text, caller(selector));
+        match tokio::time::timeout(std::time::Duration::from_secs(5), run).await {
+            Ok(Some(bytes)) => {
+                let v: Value = serde_json::from_slice(&bytes).expect("responses are JSON");
+                assert_eq!(v["jsonrpc"], "2.0", "{v}");
+                match (v.get("result"), v.get("error")) {
+                    (Some(r), None) => assert!(r.is_object(), "a result must be an object: {v}"),
+                    (None, Some(e)) => assert!(e["code"].is_i64(), "error without a code: {v}"),
+                    _ => panic!("a response needs exactly one of result and error: {v}"),
                 }
             }
-            Ok(Message::Request(req)) => {
-                let _ = server.negotiate(req.params.as_ref());
-            }
-            Ok(Message::Notification(n)) => server.handle_notification(&n, None),
-            Ok(Message::Response { .. }) | Err(_) => {}
+            Ok(None) => {}
+            Err(_) => panic!("a request did not finish within 5 s"),
         }
         // The in-process entry point too, with the body's method and params when present.
         if selector & 4 != 0 {

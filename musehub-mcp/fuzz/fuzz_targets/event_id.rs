@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use musehub_mcp::session::events::parse_event_id;
+use musehub_mcp::__fuzz::parse_event_id;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

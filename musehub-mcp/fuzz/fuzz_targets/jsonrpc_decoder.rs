@@ -1,4 +1,4 @@
-//! The JSON-RPC decoder: the nesting pre-check, the JSON parse and the classification, on
+//! The JSON-RPC decoder: the nesting pre-check and the one-pass decode into typed params, on
 //! arbitrary bytes, the way both transports run them.
 //!
 //! Invariants: nothing panics; a body the pre-check lets through never nests deeper than the
@@ -7,7 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use musehub_mcp::protocol::jsonrpc::{Message, classify, nesting_exceeds};
+use musehub_mcp::__fuzz::{Body, Incoming, Rejected, decode_body, nesting_exceeds};
 use serde_json::Value;
 
 const MAX_DEPTH: usize = 64;
@@ -29,11 +29,16 @@ fn id_ok(id: &Value) -> bool {
     }
 }
 
-fn check_one(value: Value) {
-    match classify(value, MAX_ID) {
-        Ok(Message::Request(r)) => assert!(id_ok(&r.id), "accepted id {:?}", r.id),
-        Ok(Message::Response { id, .. }) => assert!(id_ok(&id), "accepted response id {id:?}"),
-        Ok(Message::Notification(_)) => {}
+fn check_one(item: Result<Incoming<'_>, Rejected>) {
+    match item {
+        Ok(Incoming::Request(r)) => {
+            assert!(id_ok(&r.id), "accepted id {:?}", r.id);
+            if let Err(e) = &r.params {
+                assert_eq!(e.code, -32602, "params errors are invalid params");
+            }
+        }
+        Ok(Incoming::Response(r)) => assert!(id_ok(&r.id), "accepted response id {:?}", r.id),
+        Ok(Incoming::Notification(_)) => {}
         Err(rejected) => {
             if let Some(id) = &rejected.id {
                 assert!(id_ok(id), "rejection echoes an invalid id {id:?}");
@@ -48,16 +53,20 @@ fuzz_target!(|data: &[u8]| {
     if nesting_exceeds(data, MAX_DEPTH) {
         return;
     }
-    let Ok(value) = serde_json::from_slice::<Value>(data) else {
+    let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    assert!(
-        depth(&value) <= MAX_DEPTH,
-        "nesting_exceeds let a body nested {} deep through",
-        depth(&value)
-    );
-    match value {
-        Value::Array(items) => items.into_iter().for_each(check_one),
-        other => check_one(other),
+    // What the decoder accepts is JSON no deeper than the limit.
+    if let Ok(value) = serde_json::from_str::<Value>(text) {
+        assert!(
+            depth(&value) <= MAX_DEPTH,
+            "nesting_exceeds let a body nested {} deep through",
+            depth(&value)
+        );
+    }
+    match decode_body(text, MAX_ID) {
+        Ok(Body::Single(m)) => check_one(Ok(m)),
+        Ok(Body::Batch(items)) => items.into_iter().for_each(check_one),
+        Err(rejected) => check_one(Err(rejected)),
     }
 });

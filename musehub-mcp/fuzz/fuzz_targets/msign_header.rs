@@ -6,7 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use musehub_mcp::auth::MSignHeader;
-use musehub_mcp::auth::header::MAX_HEADER_LEN;
+use musehub_mcp::__fuzz::MAX_HEADER_LEN;
 
 fn b64url(s: &str) -> bool {
     s.bytes()

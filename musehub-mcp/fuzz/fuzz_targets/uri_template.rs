@@ -15,7 +15,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use musehub_mcp::uri_template::UriTemplate;
+use musehub_mcp::__fuzz::UriTemplate;
 
 enum Part<'a> {
     Literal(&'a str),

@@ -1,30 +1,38 @@
 //! Who calls, and how often they may: the authentication seam ([`Authenticators`], one
-//! [`Authenticator`] per scheme), the MSign scheme ([`msign`]), and per-identity rate limits
-//! ([`rate`]).
+//! [`Authenticator`] per scheme), the MSign scheme (`msign`, feature `msign`), and
+//! per-identity rate limits (`rate`, feature `rate-limits`).
 //!
-//! Servers turn schemes on with `ServerBuilder::auth` (MSign over their own [`KeyStore`]) or
+//! Servers turn schemes on with `ServerBuilder::auth` (MSign over their own `KeyStore`) or
 //! `ServerBuilder::authenticator` (any scheme); [`layer`] offers the same authentication to
 //! any other axum route (MuseHub's HTTP remotes use it).
 
+#[cfg(feature = "msign")]
 pub mod msign;
+#[cfg(feature = "rate-limits")]
 pub mod rate;
 mod seam;
 
-use axum::body::Body;
-use axum::extract::Request;
-use axum::http::StatusCode;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+#[cfg(feature = "http")]
+use axum::{
+    body::Body,
+    extract::Request,
+    http::StatusCode,
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
 
+#[cfg(feature = "msign")]
 pub use msign::{
     AuthError, KeyStore, KeyStoreError, MSignHeader, MSignSigner, MSignVerifier, MemoryKeyStore,
     RegisteredKey, SignedRequest, canonical_string, key_id, parse_public_key,
 };
+#[cfg(feature = "rate-limits")]
 pub use rate::{Limited, RateLimitConfig, RateLimits};
 pub use seam::{Authenticator, Authenticators, Credentials, Refusal, token_in_query};
 
 pub use crate::shared::{MemoryNonceStore, NonceStore};
 
+#[cfg(feature = "http")]
 /// An axum middleware that authenticates any route with `auth`:
 /// `router.layer(axum::middleware::from_fn(musehub_mcp::auth::layer(auth, max_body)))`.
 /// Handlers read the [`crate::Caller`] from the request extensions; refused credentials get
@@ -73,6 +81,7 @@ pub fn layer(
     }
 }
 
+#[cfg(all(feature = "http", feature = "msign"))]
 /// [`layer`] with MSign only, for a router of its own: the realm is named in challenges.
 pub fn msign_layer(
     verifier: std::sync::Arc<MSignVerifier>,

@@ -26,6 +26,7 @@ use crate::shared::Backplane;
 /// Requests per minute for each class of caller, and per tool.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RateLimitConfig {
     /// Signed requests from agent keys. Default 600/min.
     pub agent_per_minute: u32,
@@ -37,6 +38,24 @@ pub struct RateLimitConfig {
     /// Calls of particular tools, per identity, on top of the above (MuseHub: `muse_push`
     /// 30/min). Default none.
     pub tools_per_minute: HashMap<String, u32>,
+}
+
+impl RateLimitConfig {
+    /// Limits per minute for agents, humans and anonymous callers (per address).
+    pub fn new(agent_per_minute: u32, human_per_minute: u32, anonymous_per_minute: u32) -> Self {
+        Self {
+            agent_per_minute,
+            human_per_minute,
+            anonymous_per_minute,
+            tools_per_minute: HashMap::new(),
+        }
+    }
+
+    /// Gives `tool` its own limit per caller, on top of the caller's.
+    pub fn tool(mut self, tool: impl Into<String>, per_minute: u32) -> Self {
+        self.tools_per_minute.insert(tool.into(), per_minute);
+        self
+    }
 }
 
 impl Default for RateLimitConfig {

@@ -7,14 +7,20 @@
 
 use std::sync::Arc;
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+#[cfg(feature = "http")]
 use axum::response::{IntoResponse, Response};
 use futures::future::BoxFuture;
+use http::{HeaderMap, header};
+#[cfg(feature = "http")]
+use http::{HeaderValue, StatusCode};
+#[cfg(feature = "http")]
 use serde_json::json;
 
+#[cfg(feature = "http")]
 use crate::error::{McpError, codes};
 use crate::handler::ctx::{Caller, Identity, Scheme};
 use crate::protocol::http::SESSION_HEADER;
+#[cfg(feature = "http")]
 use crate::protocol::jsonrpc::{RequestId, encode_error};
 
 /// What an authenticator sees of a request.
@@ -82,6 +88,7 @@ pub trait Authenticator: Send + Sync + 'static {
 }
 
 /// Text safe inside a quoted header parameter.
+#[cfg_attr(not(feature = "msign"), allow(dead_code))]
 pub(crate) fn quoted_safe(s: &str) -> String {
     s.chars()
         .filter(|c| (c.is_ascii_graphic() || *c == ' ') && *c != '"' && *c != '\\')
@@ -188,6 +195,7 @@ impl Authenticators {
             .map(Caller::authenticated)
     }
 
+    #[cfg(feature = "http")]
     /// Every scheme's challenge.
     fn challenges(&self, refusal: Option<&Refusal>, scope: Option<&str>) -> Vec<HeaderValue> {
         self.list
@@ -196,6 +204,7 @@ impl Authenticators {
             .collect()
     }
 
+    #[cfg(feature = "http")]
     /// The answer to refused credentials: 401 with every scheme's challenge (503 when the
     /// verifier is unavailable; 400 for a misused scheme), and a JSON-RPC error whose message
     /// and `data.reason` say what to fix.
@@ -221,6 +230,7 @@ impl Authenticators {
         r
     }
 
+    #[cfg(feature = "http")]
     /// 401 for a call that needs a signed-in caller, with every scheme's challenge (and the
     /// scopes the call needs, for bearer clients to request).
     pub fn required(&self, id: Option<&RequestId>, message: &str, scopes: &[&str]) -> Response {
@@ -241,6 +251,7 @@ impl Authenticators {
         r
     }
 
+    #[cfg(feature = "http")]
     /// 403 `insufficient_scope` (RFC 6750 §3.1) naming the scopes a step-up must request.
     pub fn insufficient_scope(&self, id: Option<&RequestId>, missing: &[&str]) -> Response {
         let scope = missing.join(" ");
@@ -284,6 +295,7 @@ pub fn token_in_query(target: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderValue;
 
     struct Fixed(Scheme, &'static str);
     impl Authenticator for Fixed {
@@ -371,6 +383,7 @@ mod tests {
         assert!(!token_in_query("/mcp?token_type=x"));
     }
 
+    #[cfg(feature = "http")]
     #[test]
     fn refusals_carry_one_challenge_per_scheme() {
         let a = auths();

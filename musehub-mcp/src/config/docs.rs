@@ -161,6 +161,7 @@ impl DocsOptions {
         &self.categories
     }
 
+    #[cfg(feature = "docs")]
     /// `path` made absolute with the public origin, when one is configured.
     pub(crate) fn url(&self, path: &str) -> String {
         match &self.public_url {

@@ -10,6 +10,7 @@ use serde::Deserialize;
 /// Server settings. `Default` gives the documented defaults.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ServerConfig {
     /// Items per page of `tools/list`, `resources/list`, `resources/templates/list` and
     /// `prompts/list`. Default 100.
@@ -111,6 +112,7 @@ pub struct ServerConfig {
 /// (server/utilities/caching.mdx). A resource may override them in `#[resource]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CacheConfig {
     /// `server/discover`. Default 1 hour, public.
     pub discover_ttl_ms: u64,

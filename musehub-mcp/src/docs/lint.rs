@@ -8,6 +8,7 @@ use super::schema_view;
 
 /// What a [`LintIssue`] is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum LintKind {
     /// The tool's description is empty.
     MissingToolDescription,

@@ -9,8 +9,8 @@
 //! | `GET /mcp/docs` | an HTML page rendered from embedded templates, with its CSS and JS served under `/mcp/docs/assets/` |
 //! | `GET /mcp/docs.md` | the Markdown reference ([`markdown`]) |
 //!
-//! **The one way to get them:** [`crate::transport::http::router`] (and so
-//! [`crate::transport::http::serve`]) mounts them next to `/mcp`. Configure them on the
+//! **The one way to get them:** [`crate::router`] (and so [`crate::serve`]) mounts them next
+//! to `/mcp`. Configure them on the
 //! builder:
 //!
 //! ```no_run
@@ -25,7 +25,7 @@
 //!             .category("read", "Read", "Look things up."),
 //!     )
 //!     .build()?;
-//! # Ok::<(), musehub_mcp::registry::RegistryError>(())
+//! # Ok::<(), musehub_mcp::BuildError>(())
 //! ```
 //!
 //! Offline, without serving: [`manifest_json`], [`markdown`], [`html`] and [`lint`] take the
@@ -64,6 +64,7 @@ pub const ENDPOINT_PATH: &str = "/mcp";
 
 /// Why a documentation surface could not be produced.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DocsError {
     /// The page template failed to render (a bug in the embedded template).
     #[error("docs page template: {0}")]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use futures::FutureExt;
 use serde_json::Value;
+#[cfg(feature = "validation")]
 use serde_json::value::RawValue;
 
 use super::mrtr::{Binding, RoundTrip};
@@ -51,6 +52,7 @@ impl Engine {
         if let Some(refused) = refuse(entry, &env) {
             return Started::Done(self.finish_tool(&id, refused, modern, None));
         }
+        #[cfg(feature = "validation")]
         if let Some(validator) = &entry.validator
             && let Some(message) = invalid(validator, arguments)
         {
@@ -215,6 +217,7 @@ fn refuse(entry: &ToolEntry, env: &CallEnv) -> Option<ToolOutput> {
     ))
 }
 
+#[cfg(feature = "validation")]
 /// Validates arguments against a schema that says more than the argument type checks.
 fn invalid(validator: &jsonschema::Validator, arguments: Option<&RawValue>) -> Option<String> {
     let value: Value = match arguments {

@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
-use crate::protocol::jsonrpc::{RequestId, encode_message, encode_value};
+use crate::protocol::jsonrpc::{RequestId, encode_message};
 use crate::protocol::modern::META_SUBSCRIPTION;
 
 /// A change clients may subscribe to.
@@ -76,13 +76,14 @@ pub(crate) fn acknowledgement(filter: &Value, subscription: &RequestId) -> Bytes
     )
 }
 
+#[cfg(feature = "http")]
 /// The listen request's result, sent when the server ends the stream (at shutdown).
 pub(crate) fn closing(subscription: &RequestId, result_meta: &Value) -> Bytes {
     let mut meta = result_meta.clone();
     if let Value::Object(m) = &mut meta {
         m.insert(META_SUBSCRIPTION.into(), subscription.clone());
     }
-    encode_value(
+    crate::protocol::jsonrpc::encode_value(
         subscription,
         &json!({ "resultType": "complete", "_meta": meta }),
     )
@@ -101,6 +102,7 @@ mod tests {
         assert!(!Change::ResourceUpdated("a://2".into()).wanted_by(&filter));
     }
 
+    #[cfg(feature = "http")]
     #[test]
     fn listen_messages_carry_the_subscription_id() {
         let id = json!("sub-1");

@@ -56,6 +56,7 @@ pub struct ServerInfo {
 #[derive(Debug, Clone)]
 pub(crate) struct Reply {
     pub bytes: Bytes,
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     pub error: Option<i64>,
 }
 

@@ -2,9 +2,9 @@
 //! the client can do, and the channels back to it.
 //!
 //! `Ctx` is cheap to clone (one `Arc`). It knows the rest of the runtime only through two
-//! small traits defined here, so this layer depends on nothing above it: [`ClientLink`] (the
+//! small traits defined here, so this layer depends on nothing above it: `ClientLink` (the
 //! handshake-era session a call belongs to, for its log level and for requests to the
-//! client) and [`ChangeSink`] (where list and resource changes are announced).
+//! client) and `ChangeSink` (where list and resource changes are announced).
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;

@@ -226,7 +226,7 @@ impl<T> ArgFallback<T> for ArgProbe<T> {
     }
 }
 
-/// Compile-time check that a parameter type is a [`SchemaArg`].
+/// Compile-time check that a parameter type can be a client argument (`SchemaArg`).
 pub fn assert_schema_arg<T: SchemaArg + ?Sized>() {}
 
 /// Names the argument type behind `Args<T>` for the generated code.

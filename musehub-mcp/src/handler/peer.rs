@@ -29,7 +29,8 @@ fn human_duration(d: Duration) -> String {
     }
 }
 
-/// The client's answer to an elicitation.
+/// The client's answer to an elicitation: the three actions of client/elicitation.mdx, a
+/// closed set (so a `match` on it needs no catch-all).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ElicitResult<T> {
     /// The user accepted and (for forms) supplied the content.

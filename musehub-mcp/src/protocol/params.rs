@@ -66,6 +66,7 @@ pub(crate) fn present<'de, D: serde::Deserializer<'de>>(
 
 /// The params of each method the runtime serves, typed.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum ClientRequest<'a> {
     /// `initialize` (handshake era).
     Initialize(InitializeParams),

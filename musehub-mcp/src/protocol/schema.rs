@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 
 /// Why a schema could not be normalised.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SchemaError {
     /// The type refers to itself; inlining would never end, and clients refuse `$ref`.
     #[error(

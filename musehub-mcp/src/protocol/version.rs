@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 /// A protocol revision this server speaks. Ordered oldest to newest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum ProtocolVersion {
     /// The first published revision.
     V2024_11_05,

@@ -60,6 +60,17 @@ pub enum RegistryError {
         /// The validator's complaint.
         error: String,
     },
+    /// A tool's input schema needs validating beyond its Rust type (it is verbatim, or holds
+    /// constraints such as `minimum` or `pattern`) and the `validation` feature is off.
+    #[error(
+        "the input schema of tool `{tool}` ({location}) is verbatim or holds constraints its Rust type does not check; enable musehub-mcp's `validation` feature to enforce them"
+    )]
+    NeedsValidation {
+        /// Tool name.
+        tool: &'static str,
+        /// Declaration site.
+        location: &'static SourceLocation,
+    },
     /// A resource template could not be parsed.
     #[error("resource template `{uri}` ({location}) is invalid")]
     Template {
@@ -83,6 +94,7 @@ pub struct ToolEntry {
     /// A validator for inputs whose schema says more than their Rust type checks (a verbatim
     /// schema, or `minimum`, `pattern`, `maxLength` and the like); `None` when deserialising
     /// into the argument type is the whole check.
+    #[cfg(feature = "validation")]
     pub validator: Option<jsonschema::Validator>,
     /// Top-level arguments mirrored into `Mcp-Param-*` headers (2026-07-28):
     /// `(property, header name)`.
@@ -368,6 +380,14 @@ fn tool_entry(def: &'static ToolDef) -> Result<ToolEntry, RegistryError> {
             }
         }
     };
+    #[cfg(not(feature = "validation"))]
+    if validation_schema.is_some() {
+        return Err(RegistryError::NeedsValidation {
+            tool: def.name,
+            location: &def.location,
+        });
+    }
+    #[cfg(feature = "validation")]
     let validator = validation_schema
         .map(|v| {
             jsonschema::validator_for(&v).map_err(|e| RegistryError::InvalidSchema {
@@ -418,6 +438,7 @@ fn tool_entry(def: &'static ToolDef) -> Result<ToolEntry, RegistryError> {
         input_schema,
         output_schema,
         shape,
+        #[cfg(feature = "validation")]
         validator,
         header_args,
         listing: Value::Object(listing),

@@ -6,7 +6,11 @@ use std::sync::{Arc, Weak};
 use tokio_util::sync::CancellationToken;
 
 use super::Server;
-use crate::auth::{Authenticator, Authenticators, MSignVerifier, RateLimits};
+#[cfg(feature = "msign")]
+use crate::auth::MSignVerifier;
+#[cfg(feature = "rate-limits")]
+use crate::auth::RateLimits;
+use crate::auth::{Authenticator, Authenticators};
 use crate::config::ServerConfig;
 use crate::config::docs::DocsOptions;
 use crate::engine::{Engine, Hub, ServerInfo};
@@ -33,8 +37,10 @@ pub struct ServerBuilder {
     config: ServerConfig,
     state: StateMap,
     docs: DocsOptions,
+    #[cfg(feature = "msign")]
     msign: Option<MSignVerifier>,
     auth: Vec<Arc<dyn Authenticator>>,
+    #[cfg(feature = "rate-limits")]
     limits: Option<Arc<RateLimits>>,
     backplane: Option<Arc<dyn Backplane>>,
 }
@@ -51,8 +57,10 @@ impl ServerBuilder {
             config: ServerConfig::default(),
             state: StateMap::default(),
             docs: DocsOptions::default(),
+            #[cfg(feature = "msign")]
             msign: None,
             auth: Vec::new(),
+            #[cfg(feature = "rate-limits")]
             limits: None,
             backplane: None,
         }
@@ -65,6 +73,7 @@ impl ServerBuilder {
         self
     }
 
+    #[cfg(feature = "msign")]
     /// Accepts MSign request signatures (docs/msign.md), verified against the verifier's key
     /// store. Unsigned requests stay anonymous; write tools then need credentials (HTTP 401
     /// with the challenge, realm = the server name).
@@ -80,6 +89,7 @@ impl ServerBuilder {
         self
     }
 
+    #[cfg(feature = "rate-limits")]
     /// Applies per-identity rate limits (HTTP 429 past them).
     pub fn rate_limits(mut self, limits: Arc<RateLimits>) -> Self {
         self.limits = Some(limits);
@@ -131,6 +141,7 @@ impl ServerBuilder {
         let registry = Registry::global().map_err(Clone::clone)?;
         let backplane: Option<Arc<dyn Backplane>> = match (self.backplane, &self.config.redis_url) {
             (Some(b), _) => Some(b),
+            #[cfg(feature = "redis")]
             (None, Some(url)) => Some(Arc::new(crate::shared::RedisBackplane::new(
                 url,
                 &self.config.redis_prefix,
@@ -138,9 +149,17 @@ impl ServerBuilder {
                 self.config.sse_replay_events,
                 self.config.redis_timeout,
             )?)),
+            #[cfg(not(feature = "redis"))]
+            (None, Some(_)) => {
+                return Err(BuildError::SharedStore(SharedError::Config(
+                    "redis_url is set, but musehub-mcp was built without its `redis` feature"
+                        .into(),
+                )));
+            }
             (None, None) => None,
         };
         let mut auth = Authenticators::new(self.info.name.clone());
+        #[cfg(feature = "msign")]
         if let Some(mut msign) = self.msign {
             // Nonces must be shared too, or a request replayed to another instance would pass.
             if let Some(b) = &backplane {
@@ -177,8 +196,9 @@ impl ServerBuilder {
         let key_synced = backplane.is_none() || self.config.state_key.is_some();
         let bus_up = backplane.is_none();
         let listen_buffer = self.config.listen_buffer.max(1);
-        let (info, config, state, docs, limits) =
-            (self.info, self.config, self.state, self.docs, self.limits);
+        #[cfg(feature = "rate-limits")]
+        let limits = self.limits;
+        let (info, config, state, docs) = (self.info, self.config, self.state, self.docs);
         let server = Arc::new_cyclic(|me: &Weak<Server>| {
             let changes: Weak<dyn ChangeSink> = me.clone();
             let hub: Weak<dyn Hub> = me.clone();
@@ -187,6 +207,7 @@ impl ServerBuilder {
                 sessions,
                 backplane,
                 auth,
+                #[cfg(feature = "rate-limits")]
                 limits,
                 in_flight_by_ip: Default::default(),
                 changes: tokio::sync::broadcast::channel(listen_buffer).0,

@@ -190,6 +190,7 @@ async fn sweeper(weak: Weak<Server>, stop: tokio_util::sync::CancellationToken) 
         }
         let Some(server) = weak.upgrade() else { return };
         let mut n = server.sessions.sweep();
+        #[cfg(feature = "rate-limits")]
         if let Some(limits) = &server.limits {
             limits.forget_idle();
         }

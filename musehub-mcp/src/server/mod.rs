@@ -19,7 +19,9 @@ use tokio_util::sync::CancellationToken;
 pub use builder::{BuildError, ServerBuilder};
 pub use inprocess::InProcessOutcome;
 
-use crate::auth::{Authenticators, RateLimits};
+use crate::auth::Authenticators;
+#[cfg(feature = "rate-limits")]
+use crate::auth::RateLimits;
 use crate::config::ServerConfig;
 use crate::config::docs::DocsOptions;
 use crate::engine::{Change, Engine, Hub, ServerInfo};
@@ -36,8 +38,10 @@ pub struct Server {
     pub(crate) sessions: SessionStore,
     pub(crate) backplane: Option<Arc<dyn Backplane>>,
     pub(crate) auth: Authenticators,
+    #[cfg(feature = "rate-limits")]
     pub(crate) limits: Option<Arc<RateLimits>>,
     /// Requests being handled per client address.
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
     pub(crate) in_flight_by_ip: Counters<Option<IpAddr>>,
     /// The feed of the 2026-07-28 listen streams.
     pub(crate) changes: broadcast::Sender<Change>,

@@ -17,6 +17,7 @@ pub struct AtCapacity(pub usize);
 
 /// Why a session stored elsewhere could not be replicated here.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AdoptError {
     /// This instance is full.
     #[error(transparent)]

@@ -1,6 +1,6 @@
 //! An in-process [`Backplane`]: several servers of one process (tests, embedding) share it as
 //! they would share Redis. A single server needs none: without a backplane it keeps its
-//! sessions in its own [`crate::session::SessionStore`].
+//! sessions in its own session store.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;

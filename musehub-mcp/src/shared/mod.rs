@@ -4,9 +4,9 @@
 //! MSign nonces and rate-limit buckets.
 //!
 //! A server without a [`Backplane`] (the default) keeps all of it in process: the
-//! [`crate::session::SessionStore`] with its [`crate::session::EventStream`] logs and pending
+//! session store with its per-stream event logs and pending
 //! requests, and a [`MemoryNonceStore`]. Nothing changes for it. With a backplane
-//! ([`RedisBackplane`], selected by [`crate::ServerConfig::redis_url`] /
+//! (`RedisBackplane`, feature `redis`, selected by [`crate::ServerConfig::redis_url`] /
 //! `MUSEHUB_REDIS_URL`, or [`MemoryBackplane`] shared by servers of one process) each instance
 //! keeps a *replica* of the sessions it serves: the record is loaded from the backplane on
 //! first use, every event is appended to the shared log before it is delivered, and the bus
@@ -15,6 +15,7 @@
 
 pub mod memory;
 pub mod nonces;
+#[cfg(feature = "redis")]
 pub mod redis;
 
 use std::sync::Arc;
@@ -30,6 +31,7 @@ pub use crate::session::SessionRecord;
 
 pub use self::memory::MemoryBackplane;
 pub use self::nonces::{MemoryNonceStore, NonceStore};
+#[cfg(feature = "redis")]
 pub use self::redis::RedisBackplane;
 
 /// Why the shared store could not be used. Requests that need it are answered with HTTP 503

@@ -2,7 +2,9 @@
 //! message once ([`crate::protocol::request`]), describe it to the engine and carry the
 //! result, and whatever the call sends before it, back to the client.
 
+#[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "stdio")]
 pub mod stdio;
 
 use std::future::Future;

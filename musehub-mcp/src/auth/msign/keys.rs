@@ -46,6 +46,7 @@ pub fn parse_public_key(text: &str) -> Result<VerifyingKey, KeyStoreError> {
 
 /// A failure of the key store itself (not "no such key").
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeyStoreError {
     /// The backing storage could not be reached.
     #[error("key store unavailable: {0}")]

@@ -10,7 +10,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 
-use super::reply::{too_busy, too_many_requests, transport_error};
+#[cfg(feature = "rate-limits")]
+use super::reply::too_many_requests;
+use super::reply::{too_busy, transport_error};
 use crate::handler::ctx::Caller;
 use crate::protocol::jsonrpc::RequestId;
 use crate::registry::ToolEntry;
@@ -26,6 +28,7 @@ pub(super) fn client_addr(parts: &Parts) -> Option<IpAddr> {
         .map(|c| c.0.ip().to_canonical())
 }
 
+#[cfg(feature = "rate-limits")]
 /// An address as the rate limits key anonymous callers (`unknown` without one).
 pub(super) fn ip_text(addr: Option<IpAddr>) -> String {
     addr.map_or_else(|| "unknown".into(), |ip| ip.to_string())
@@ -142,6 +145,7 @@ pub(super) async fn admit(
             "Too Many Requests: too many requests in flight from this address",
         ));
     };
+    #[cfg(feature = "rate-limits")]
     if let Some(limits) = &server.limits
         && let Err(l) = limits
             .check_caller(&caller, &ip_text(addr), server.backplane.as_deref())
@@ -186,6 +190,7 @@ pub(super) async fn gate_tool(
             return Some(server.auth.insufficient_scope(Some(id), &missing));
         }
     }
+    #[cfg(feature = "rate-limits")]
     if let Some(limits) = &server.limits
         && let Err(l) = limits
             .check_tool(
@@ -198,6 +203,8 @@ pub(super) async fn gate_tool(
     {
         return Some(too_many_requests(&l));
     }
+    #[cfg(not(feature = "rate-limits"))]
+    let _ = addr;
     None
 }
 

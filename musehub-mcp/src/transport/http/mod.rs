@@ -1,10 +1,10 @@
 //! Streamable HTTP: `POST`, `GET` and `DELETE` on one endpoint, for every revision, each
 //! request routed to its era.
 //!
-//! The path of a POST: the guards ([`guard`]: Host, Origin, media types), the body read once
+//! The path of a POST: the guards (`guard`: Host, Origin, media types), the body read once
 //! (413 past the limit), the caller authenticated from it, the JSON decoded once
-//! ([`crate::protocol::request`]), then the era's handler ([`handshake`] or [`modern`]), which
-//! gates and runs the call and answers with JSON or SSE ([`sse`]). [`accept`] is the
+//! ([`crate::protocol::request`]), then the era's handler (`handshake` or `modern`), which
+//! gates and runs the call and answers with JSON or SSE (`sse`). [`accept`] is the
 //! connection loop.
 //!
 //! **How a request picks its era:** a body whose `params._meta` carries

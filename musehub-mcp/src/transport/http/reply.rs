@@ -32,6 +32,7 @@ pub(crate) fn too_busy(message: &str) -> Response {
     r
 }
 
+#[cfg(feature = "rate-limits")]
 /// 429 with `Retry-After` and the `RateLimit-*` headers.
 pub(crate) fn too_many_requests(l: &crate::auth::Limited) -> Response {
     let secs = l.retry_after.as_secs() + u64::from(l.retry_after.subsec_nanos() > 0);
