@@ -133,7 +133,7 @@ impl Db {
             backend,
             settings: Arc::new(settings),
         };
-        crate::domains::ensure_builtin(&db).await?;
+        crate::discovery::ensure_builtin(&db).await?;
         Ok(db)
     }
 
@@ -268,4 +268,43 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
         }
         _ => false,
     }
+}
+
+/// Runs a `SELECT COUNT(*) AS n ... WHERE repo_id = $1` query.
+pub(crate) async fn count(db: &Db, sql: &str, repo_id: &str) -> Result<i64, ToolError> {
+    sqlx::query(sql)
+        .bind(repo_id)
+        .fetch_one(db.pool())
+        .await
+        .db()?
+        .int("n")
+}
+
+/// Runs an insert that takes the next per-repository number, retrying once when a
+/// concurrent insert took the same number.
+pub(crate) async fn next_number_insert(
+    db: &Db,
+    table: &str,
+    build: impl Fn(i64) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments<'static>>,
+    repo_id: &str,
+) -> Result<i64, ToolError> {
+    for _ in 0..3 {
+        let n: i64 = sqlx::query(&format!(
+            "SELECT COALESCE(MAX(number), 0) + 1 AS n FROM {table} WHERE repo_id = $1"
+        ))
+        .bind(repo_id)
+        .fetch_one(db.pool())
+        .await
+        .db()?
+        .int("n")?;
+        match build(n).execute(db.pool()).await {
+            Ok(_) => return Ok(n),
+            Err(e) if is_unique_violation(&e) => continue,
+            Err(e) => return Err(dberr(e)),
+        }
+    }
+    Err(ToolError::new(
+        "conflict",
+        "too many concurrent changes; try again",
+    ))
 }

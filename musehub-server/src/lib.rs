@@ -1,9 +1,16 @@
 //! MuseHub: the hub for Muse (version control for music) over MCP.
 //!
-//! The library holds the data layer ([`db`], [`model`]), the demo hub ([`seed`]), MSign keys
-//! ([`keys`]), the HTTP application with its request log ([`http`]) and the whole catalogue:
-//! the tools ([`tools`]), resources ([`resources`]) and prompts ([`prompts`]). The binary
-//! (`src/main.rs`) adds configuration, the key commands and the transports.
+//! The catalogue is organised by domain, each folder owning its tools, resources, prompts and
+//! queries: [`repos`] (repositories, stars, forks, releases, the composition planner),
+//! [`history`] (branches, commits, snapshots, files, the three-way merge), [`proposals`]
+//! (pull requests, reviews, merging), [`issues`] (issues, comments, labels), [`muse`] (the Muse
+//! protocol: push, pull, remote, config), [`identity`] (users, whoami, agent tokens,
+//! connections) and [`discovery`] (search, domains, trending, activity, the Muse documents).
+//! Shared argument types are in [`params`], elicitation helpers in [`elicit`], the prompt
+//! registry in [`prompts`], completions in [`completions`]. Around the catalogue: the data layer
+//! ([`db`]), the demo hub ([`seed`]), MSign keys ([`keys`]), the HTTP application with its
+//! request log ([`http`]) and the connect pages ([`connect`]). The binary (`src/main.rs`) adds
+//! configuration, the key commands and the transports.
 
 // A tool's parameters are its MCP arguments: many tools legitimately take more than seven.
 #![allow(clippy::too_many_arguments)]
@@ -11,15 +18,19 @@
 pub mod completions;
 pub mod connect;
 pub mod db;
-pub mod domains;
+pub mod discovery;
+pub mod elicit;
+pub mod history;
 pub mod http;
+pub mod identity;
+pub mod issues;
 pub mod keys;
-pub mod merge;
-pub mod model;
+pub mod muse;
+pub mod params;
 pub mod prompts;
-pub mod resources;
+pub mod proposals;
+pub mod repos;
 pub mod seed;
-pub mod tools;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{Any, Transaction};
 
 use crate::db::{Db, new_id};
-use crate::model::mime_for;
+use crate::history::mime_for;
 
 struct Seeder<'a> {
     tx: Transaction<'a, Any>,
@@ -459,7 +459,7 @@ pub async fn seed_demo(db: &Db) -> Result<bool, sqlx::Error> {
     )
     .await?;
 
-    // @muse/midi and @muse/code are built in (crate::domains); the demo adds a community one.
+    // @muse/midi and @muse/code are built in (crate::discovery::builtin); the demo adds a community one.
     s.domain(
         "carol",
         "score",

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use musehub_mcp::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::model::CommitView;
+use crate::history::CommitView;
 
 /// A snapshot manifest: path to object id.
 pub type Manifest = BTreeMap<String, String>;

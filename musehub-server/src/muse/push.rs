@@ -1,15 +1,18 @@
-//! The Muse CLI analogues that move history: `muse_push` (atomic, fast-forward checked,
-//! quota enforced) and `muse_pull` (the delta since a commit).
+//! `muse_push`: atomic, fast-forward checked, quota enforced.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use base64::Engine;
 use musehub_mcp::prelude::*;
 use musehub_mcp::serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::db::{Db, DbResultExt, RowExt, dberr, now};
-use crate::model::{self, CommitView, Need, RepoRef};
+use crate::discovery;
+use crate::history::{self, CommitView};
+use crate::identity;
+use crate::params::{Need, RepoRef};
+use crate::repos;
+use base64::Engine;
+use sha2::{Digest, Sha256};
 
 /// A commit in a push.
 #[schema]
@@ -120,8 +123,8 @@ pub async fn muse_push(
     #[arg(desc = "Allow a non-fast-forward update (rewrites the branch; default false).")]
     force: Option<bool>,
 ) -> Result<Json<PushResult>, ToolError> {
-    let handle = model::ensure_user(&db, ctx.caller()).await?;
-    let repo = model::resolve_repo(
+    let handle = identity::ensure_user(&db, ctx.caller()).await?;
+    let repo = repos::resolve_repo(
         &db,
         ctx.caller(),
         &RepoRef::new(repo_id, owner, slug),
@@ -187,7 +190,7 @@ pub async fn muse_push(
     }
 
     // The graph: commits already on the hub plus those pushed.
-    let existing = model::all_commits(&db, &repo.repo_id).await?;
+    let existing = history::all_commits(&db, &repo.repo_id).await?;
     let ts = now();
     let mut graph: HashMap<String, CommitView> = existing.clone();
     let known_snapshots: HashSet<String> =
@@ -249,7 +252,7 @@ pub async fn muse_push(
             if pushed_objects.contains(oid.as_str()) {
                 continue;
             }
-            if model::object(&db, &repo.repo_id, oid).await?.is_none() {
+            if history::object(&db, &repo.repo_id, oid).await?.is_none() {
                 return Err(push_error(
                     "push_failed",
                     format!(
@@ -262,13 +265,13 @@ pub async fn muse_push(
     }
 
     // Fast-forward check against the head we saw.
-    let previous = model::branch_head(&db, &repo.repo_id, &branch).await?;
+    let previous = history::branch_head(&db, &repo.repo_id, &branch).await?;
     let previous_head = previous.clone().flatten();
     let mut forced = false;
     if let Some(old) = &previous_head
         && old != &head_commit_id
     {
-        let descends = model::reachable(&graph, &head_commit_id)
+        let descends = history::reachable(&graph, &head_commit_id)
             .iter()
             .any(|c| &c.commit_id == old);
         if !descends {
@@ -356,7 +359,7 @@ pub async fn muse_push(
         .bind(&o.object_id)
         .bind(&o.path)
         .bind(bytes.len() as i64)
-        .bind(model::mime_for(&o.path))
+        .bind(history::mime_for(&o.path))
         .bind(hash)
         .bind(&o.content_b64)
         .bind(&ts)
@@ -413,13 +416,13 @@ pub async fn muse_push(
         .execute(&mut *tx)
         .await
         .db()?;
-    model::record_activity(
+    discovery::record_activity(
         &mut *tx,
         Some(&repo.repo_id),
         &handle,
         "push",
         &format!(
-            "{handle} pushed {commits_stored} commit(s) to {}/{}:{branch}{}",
+            "{handle} pushed {commits_stored} history::commit(s) to {}/{}:{branch}{}",
             repo.owner,
             repo.slug,
             if forced { " (forced)" } else { "" }
@@ -427,7 +430,7 @@ pub async fn muse_push(
     )
     .await?;
     tx.commit().await.db()?;
-    super::notify_changed(
+    repos::notify_changed(
         ctx,
         &repo,
         &[
@@ -450,180 +453,5 @@ pub async fn muse_push(
         snapshots_stored,
         objects_stored,
         bytes_stored,
-    }))
-}
-
-/// An object in a pull delta, with its content.
-#[schema(no_deserialize)]
-pub struct PulledObject {
-    /// Object id.
-    pub object_id: String,
-    /// Path.
-    pub path: String,
-    /// Size in bytes.
-    pub size_bytes: i64,
-    /// MIME type.
-    pub mime_type: String,
-    /// Content, base64.
-    pub content_b64: String,
-}
-
-/// A snapshot in a pull delta.
-#[schema(no_deserialize)]
-pub struct PulledSnapshot {
-    /// Snapshot id.
-    pub snapshot_id: String,
-    /// Manifest: path to object id.
-    pub manifest: BTreeMap<String, String>,
-}
-
-/// What changed on a branch since a commit.
-#[schema(no_deserialize)]
-pub struct PullDelta {
-    /// Repository id.
-    pub repo_id: String,
-    /// The branch.
-    pub branch: String,
-    /// Its head.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub head_commit_id: Option<String>,
-    /// The commit the delta starts after.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub since_commit_id: Option<String>,
-    /// True when `since_commit_id` is not in the branch's history (the delta is the whole
-    /// history; the client must merge).
-    pub diverged: bool,
-    /// New commits, oldest first (apply in order).
-    pub commits: Vec<CommitView>,
-    /// Their snapshots.
-    pub snapshots: Vec<PulledSnapshot>,
-    /// Objects the snapshots need that the client did not list as present.
-    pub objects: Vec<PulledObject>,
-}
-
-/// Pull the delta of a branch (default 'main') since a commit: the new commits (oldest
-/// first), their snapshots, and the objects they need, leaving out `object_ids` the client
-/// already has.
-#[tool(read_only, title = "Muse pull", category = "muse")]
-pub async fn muse_pull(
-    ctx: &Ctx,
-    State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
-    #[arg(desc = "Branch to pull (default 'main').")] branch: Option<String>,
-    #[arg(desc = "The last commit the client has; omit for the full history.")]
-    since_commit_id: Option<String>,
-    #[arg(desc = "Object ids the client already has (left out of the delta).")] object_ids: Option<
-        Vec<String>,
-    >,
-) -> Result<Json<PullDelta>, ToolError> {
-    let repo = model::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
-    let branch = branch.unwrap_or_else(|| "main".into());
-    let head = model::branch_head(&db, &repo.repo_id, &branch)
-        .await?
-        .ok_or_else(|| {
-            ToolError::not_found(format!(
-                "Branch '{branch}' not found in {}/{}.",
-                repo.owner, repo.slug
-            ))
-        })?;
-    let all = model::all_commits(&db, &repo.repo_id).await?;
-    let history = head
-        .as_ref()
-        .map(|h| model::reachable(&all, h))
-        .unwrap_or_default();
-    let (mut commits, diverged) = match &since_commit_id {
-        None => (history, false),
-        Some(since) => {
-            if !all.contains_key(since) {
-                return Err(ToolError::not_found(format!(
-                    "Commit '{since}' is not on the hub."
-                )));
-            }
-            let known: HashSet<String> = model::reachable(&all, since)
-                .into_iter()
-                .map(|c| c.commit_id)
-                .collect();
-            let diverged = !history.iter().any(|c| &c.commit_id == since);
-            (
-                history
-                    .into_iter()
-                    .filter(|c| !known.contains(&c.commit_id))
-                    .collect(),
-                diverged,
-            )
-        }
-    };
-    commits.reverse();
-    let have: HashSet<String> = object_ids.unwrap_or_default().into_iter().collect();
-    let mut snapshots = Vec::new();
-    let mut wanted: BTreeMap<String, ()> = BTreeMap::new();
-    for c in &commits {
-        let Some(sid) = &c.snapshot_id else { continue };
-        if snapshots
-            .iter()
-            .any(|s: &PulledSnapshot| &s.snapshot_id == sid)
-        {
-            continue;
-        }
-        let row =
-            sqlx::query("SELECT manifest FROM snapshots WHERE repo_id = $1 AND snapshot_id = $2")
-                .bind(&repo.repo_id)
-                .bind(sid)
-                .fetch_optional(db.pool())
-                .await
-                .db()?;
-        if let Some(r) = row {
-            let manifest: BTreeMap<String, String> =
-                serde_json::from_value(r.json("manifest")?).unwrap_or_default();
-            for oid in manifest.values() {
-                if !have.contains(oid) {
-                    wanted.insert(oid.clone(), ());
-                }
-            }
-            snapshots.push(PulledSnapshot {
-                snapshot_id: sid.clone(),
-                manifest,
-            });
-        }
-    }
-    let mut objects = Vec::new();
-    for oid in wanted.keys() {
-        let row = sqlx::query(
-            "SELECT object_id, path, size_bytes, mime_type, content_b64 FROM objects WHERE repo_id = $1 AND object_id = $2",
-        )
-        .bind(&repo.repo_id)
-        .bind(oid)
-        .fetch_optional(db.pool())
-        .await
-        .db()?;
-        if let Some(r) = row {
-            objects.push(PulledObject {
-                object_id: r.text("object_id")?,
-                path: r.text("path")?,
-                size_bytes: r.int("size_bytes")?,
-                mime_type: r.text("mime_type")?,
-                content_b64: r.opt_text("content_b64")?.unwrap_or_default(),
-            });
-        }
-    }
-    Ok(Json(PullDelta {
-        repo_id: repo.repo_id,
-        branch,
-        head_commit_id: head,
-        since_commit_id,
-        diverged,
-        commits,
-        snapshots,
-        objects,
     }))
 }
