@@ -184,7 +184,9 @@ pub async fn musehub_review_pr_interactive(
     // What the proposal changes is measured from where it split off the target (the merge
     // base), so work that landed on the target meanwhile is not reported as "removed".
     let base = match (&from, &to) {
-        (Some(f), Some(t)) => crate::history::merge::merge_base(&all, t, f),
+        (Some(f), Some(t)) => {
+            crate::history::merge::merge_base(&crate::history::merge::CommitGraph(&all), t, f)
+        }
         _ => None,
     };
     let manifest_at = async |c: &Option<String>| match c {

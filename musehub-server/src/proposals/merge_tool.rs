@@ -309,7 +309,7 @@ async fn plan_merge(
     };
     let ours_snapshot = snapshot_of(to_head)?;
     let ours = manifest_of(&ours_snapshot).await?;
-    let base_commit = merge::merge_base(all, to_head, from_head);
+    let base_commit = merge::merge_base(&merge::CommitGraph(all), to_head, from_head);
     let base = match &base_commit {
         Some(b) => manifest_of(&snapshot_of(b)?).await?,
         None => Manifest::new(),
@@ -330,7 +330,8 @@ async fn plan_merge(
         }
     }
     let resolved: Vec<String> = resolutions.keys().cloned().collect();
-    let left = merge::resolve(&mut outcome, &resolutions)?;
+    let left = merge::resolve(&mut outcome, &resolutions)
+        .map_err(|e| ToolError::invalid_argument(e.to_string()))?;
     if !left.is_empty() {
         let paths: Vec<&str> = left.iter().map(|c| c.path.as_str()).collect();
         return Err(ToolError::new(
