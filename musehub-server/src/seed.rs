@@ -4,27 +4,18 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine;
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use sqlx::{Any, Transaction};
 
+use crate::blobs::BlobStore;
 use crate::db::{Db, new_id};
 use crate::history::mime_for;
 
 struct Seeder<'a> {
     tx: Transaction<'a, Any>,
+    blobs: BlobStore,
     clock: i64,
-}
-
-fn hash(parts: &[&str]) -> String {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update(p.as_bytes());
-        h.update([0u8]);
-    }
-    format!("{:x}", h.finalize())
 }
 
 impl Seeder<'_> {
@@ -116,37 +107,47 @@ impl Seeder<'_> {
         let ts = self.tick(5);
         let mut manifest = base.clone();
         for (path, content) in files {
-            let oid = hash(&["blob", content]);
-            let b64 = base64::engine::general_purpose::STANDARD.encode(content.as_bytes());
+            // Ids by the protocol's scheme (docs/muse-protocol.md), bytes in the object store.
+            let oid = self
+                .blobs
+                .put(content.as_bytes())
+                .await
+                .map_err(|e| sqlx::Error::Io(std::io::Error::other(e.to_string())))?;
             sqlx::query(
                 "INSERT INTO objects (repo_id, object_id, path, size_bytes, mime_type, content_hash, content_b64, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (repo_id, object_id) DO NOTHING",
+                 VALUES ($1, $2, $3, $4, $5, $6, NULL, $7) ON CONFLICT (repo_id, object_id) DO NOTHING",
             )
             .bind(repo)
             .bind(&oid)
             .bind(*path)
             .bind(content.len() as i64)
             .bind(mime_for(path))
-            .bind(format!("{:x}", Sha256::digest(content.as_bytes())))
-            .bind(b64)
+            .bind(&oid)
             .bind(&ts)
             .execute(&mut *self.tx)
             .await?;
             manifest.insert(path.to_string(), oid);
         }
-        let manifest_json = json!(manifest).to_string();
-        let snapshot = hash(&["snapshot", &manifest_json]);
+        let snapshot = muse_core::snapshot_id(&manifest);
         sqlx::query(
             "INSERT INTO snapshots (repo_id, snapshot_id, manifest, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (repo_id, snapshot_id) DO NOTHING",
         )
         .bind(repo)
         .bind(&snapshot)
-        .bind(&manifest_json)
+        .bind(json!(manifest).to_string())
         .bind(&ts)
         .execute(&mut *self.tx)
         .await?;
-        let commit = hash(&["commit", repo, &snapshot, message, &parents.join(",")]);
+        let parent_ids: Vec<String> = parents.iter().map(|p| p.to_string()).collect();
+        let commit = muse_core::commit_id(&muse_core::CommitFields {
+            parents: &parent_ids,
+            snapshot_id: Some(&snapshot),
+            author,
+            timestamp: &ts,
+            message,
+        })
+        .map_err(|e| sqlx::Error::Protocol(format!("demo commit: {e}")))?;
         sqlx::query(
             "INSERT INTO commits (repo_id, commit_id, parent_ids, author, message, timestamp, snapshot_id, branch, pushed_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $6)",
@@ -431,7 +432,11 @@ pub async fn seed_demo(db: &Db) -> Result<bool, sqlx::Error> {
         return Ok(false);
     }
     let tx = db.pool().begin().await?;
-    let mut s = Seeder { tx, clock: 0 };
+    let mut s = Seeder {
+        tx,
+        blobs: db.blobs().clone(),
+        clock: 0,
+    };
 
     s.user("muse", "Muse Project", "The Muse maintainers.", false)
         .await?;

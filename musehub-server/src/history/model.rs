@@ -3,9 +3,7 @@
 use musehub_mcp::prelude::*;
 
 use crate::db::{Db, DbResultExt, RowExt};
-use crate::history;
 use crate::repos::RepoView;
-use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 
 /// A branch.
@@ -226,115 +224,21 @@ pub async fn snapshot_manifest(
     }
 }
 
-/// A stored object (artifact) without its content.
-#[schema(no_deserialize)]
-#[derive(Debug, Clone)]
-pub struct ObjectView {
-    /// Object id (content hash).
-    pub object_id: String,
-    /// Path in the repository.
-    pub path: String,
-    /// Size in bytes.
-    pub size_bytes: i64,
-    /// MIME type, from the extension.
-    pub mime_type: String,
-    /// SHA-256 of the content.
-    pub content_hash: String,
-    /// When it was first pushed.
-    pub created_at: String,
-}
-
-/// The object columns.
-pub const OBJECT_COLUMNS: &str = "object_id, path, size_bytes, mime_type, content_hash, created_at";
-
-impl ObjectView {
-    /// Reads a row selected with [`OBJECT_COLUMNS`].
-    pub fn from_row(r: &AnyRow) -> Result<Self, ToolError> {
-        Ok(ObjectView {
-            object_id: r.text("object_id")?,
-            path: r.text("path")?,
-            size_bytes: r.int("size_bytes")?,
-            mime_type: r.text("mime_type")?,
-            content_hash: r.text("content_hash")?,
-            created_at: r.text("created_at")?,
-        })
-    }
-}
-
-/// One object.
-pub async fn object(
-    db: &Db,
-    repo_id: &str,
-    object_id: &str,
-) -> Result<Option<ObjectView>, ToolError> {
-    let row = sqlx::query(&format!(
-        "SELECT {OBJECT_COLUMNS} FROM objects WHERE repo_id = $1 AND object_id = $2"
-    ))
-    .bind(repo_id)
-    .bind(object_id)
-    .fetch_optional(db.pool())
-    .await
-    .db()?;
-    row.as_ref().map(ObjectView::from_row).transpose()
-}
-
-/// The MIME type for a path, from its extension.
-pub fn mime_for(path: &str) -> &'static str {
-    let ext = path.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
-    match ext.as_str() {
-        "mid" | "midi" => "audio/midi",
-        "mp3" => "audio/mpeg",
-        "wav" => "audio/wav",
-        "flac" => "audio/flac",
-        "ogg" => "audio/ogg",
-        "aif" | "aiff" => "audio/aiff",
-        "webp" => "image/webp",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "svg" => "image/svg+xml",
-        "json" => "application/json",
-        "md" => "text/markdown",
-        "txt" => "text/plain",
-        "xml" | "musicxml" => "application/xml",
-        "pdf" => "application/pdf",
-        _ => "application/octet-stream",
-    }
-}
-
-/// A hash-derived id for content the hub creates itself (initial and merge commits).
-pub(crate) fn content_id(parts: &[&str]) -> String {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update(p.as_bytes());
-        h.update([0u8]);
-    }
-    format!("{:x}", h.finalize())
-}
-
-pub(crate) async fn insert_object(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    repo_id: &str,
-    object_id: &str,
-    path: &str,
-    content: &[u8],
-    ts: &str,
-) -> Result<(), ToolError> {
-    use base64::Engine;
-    let hash = format!("{:x}", Sha256::digest(content));
-    sqlx::query(
-        "INSERT INTO objects (repo_id, object_id, path, size_bytes, mime_type, content_hash, content_b64, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (repo_id, object_id) DO NOTHING",
-    )
-    .bind(repo_id)
-    .bind(object_id)
-    .bind(path)
-    .bind(content.len() as i64)
-    .bind(history::mime_for(path))
-    .bind(hash)
-    .bind(base64::engine::general_purpose::STANDARD.encode(content))
-    .bind(ts)
-    .execute(&mut **tx)
-    .await
-    .db()?;
-    Ok(())
+/// The id of a commit the hub makes itself (a repository's initial commit, a merge): the
+/// same scheme as every pushed commit (`muse_core::commit_id`).
+pub(crate) fn hub_commit_id(
+    parents: &[String],
+    snapshot_id: Option<&str>,
+    author: &str,
+    timestamp: &str,
+    message: &str,
+) -> Result<String, ToolError> {
+    muse_core::commit_id(&muse_core::CommitFields {
+        parents,
+        snapshot_id,
+        author,
+        timestamp,
+        message,
+    })
+    .map_err(|e| ToolError::internal(format!("the hub could not name its own commit: {e}")))
 }

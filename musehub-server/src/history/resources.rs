@@ -1,9 +1,11 @@
 //! The history resources: branches, commits, the file tree and one file at a ref, insights and
 //! the timeline.
 
+use musehub_mcp::IntoResourceContents;
 use musehub_mcp::prelude::*;
 use musehub_mcp::serde_json::{Value, json};
 
+use crate::blobs::BlobError;
 use crate::completions::{complete_commits, complete_refs, complete_slugs, complete_users};
 use crate::db::{self, Db, DbResultExt};
 use crate::history::{
@@ -84,9 +86,10 @@ async fn tree_at(
         .await?
         .ok_or_else(|| ToolError::not_found(format!("Ref '{ref_name}' not found.")))?;
     let mut files = Vec::new();
-    for oid in history::manifest(db, &r.repo_id, &commit).await?.values() {
-        if let Some(o) = history::object(db, &r.repo_id, oid).await? {
-            files.push(o);
+    for (path, oid) in history::manifest(db, &r.repo_id, &commit).await? {
+        if let Some(o) = history::object(db, &r.repo_id, &oid).await? {
+            // One object may sit at several paths (identical files): each entry shows its own.
+            files.push(ObjectView { path, ..o });
         }
     }
     Ok((commit, files))
@@ -108,7 +111,8 @@ pub async fn repo_tree(
     })))
 }
 
-/// One file's metadata at a ref. The path may contain `/` (`tracks/bridge.mid`): it is an
+/// One file at a ref: its metadata, then its bytes (a `blob` content with the file's MIME
+/// type) when they are within the hub's inline read limit; `download_url` streams any size. The path may contain `/` (`tracks/bridge.mid`): it is an
 /// RFC 6570 reserved expansion, which never admits empty, `.` or `..` segments.
 #[resource(uri = "musehub://repos/{owner}/{slug}/blob/{ref}/{+path}", name = "File Metadata", mime_type = "application/json", complete(owner = complete_users, slug = complete_slugs, r#ref = complete_refs))]
 pub async fn repo_blob(
@@ -118,16 +122,64 @@ pub async fn repo_blob(
     slug: String,
     #[arg(rename = "ref")] ref_name: String,
     path: String,
-) -> Result<Json<Value>, ToolError> {
+) -> Result<BlobContents, ToolError> {
     let r = repos::repo_by_name(&db, &caller, &owner, &slug).await?;
     let (commit, files) = tree_at(&db, &r, &ref_name).await?;
     let file = files
         .into_iter()
         .find(|f| f.path == path)
         .ok_or_else(|| ToolError::not_found(format!("No file '{path}' at '{}'.", ref_name)))?;
-    Ok(Json(
-        json!({ "repo_id": r.repo_id, "ref": ref_name, "commit_id": commit, "file": file }),
-    ))
+    let download_url = history::object_url(&db, &r, &file.object_id);
+    let mut meta = json!({
+        "repo_id": r.repo_id, "ref": ref_name, "commit_id": commit, "file": file,
+        "download_url": download_url,
+    });
+    let limit = db.settings().max_inline_read_bytes;
+    let bytes = if file.size_bytes >= 0 && file.size_bytes as u64 <= limit {
+        Some(
+            db.blobs()
+                .read(&file.content_hash)
+                .await
+                .map_err(BlobError::into_tool)?,
+        )
+    } else {
+        meta["content_omitted"] = json!(format!(
+            "{} bytes, more than the {limit} bytes a resource read carries: GET download_url",
+            file.size_bytes
+        ));
+        None
+    };
+    Ok(BlobContents {
+        meta,
+        mime_type: file.mime_type.clone(),
+        bytes,
+    })
+}
+
+/// One file at a ref: its metadata as JSON, then (up to the inline read limit) its bytes as a
+/// `blob` content with the file's own MIME type.
+pub struct BlobContents {
+    meta: Value,
+    mime_type: String,
+    bytes: Option<Vec<u8>>,
+}
+
+impl IntoResourceContents for BlobContents {
+    fn into_contents(
+        self,
+        uri: &str,
+        _mime_type: Option<&str>,
+    ) -> Result<Vec<ResourceContents>, McpError> {
+        let mut out = vec![ResourceContents::text(
+            uri,
+            Some("application/json"),
+            self.meta.to_string(),
+        )];
+        if let Some(bytes) = &self.bytes {
+            out.push(ResourceContents::blob(uri, Some(&self.mime_type), bytes));
+        }
+        Ok(out)
+    }
 }
 
 /// The overview analytics of a repository at a ref.

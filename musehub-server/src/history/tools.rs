@@ -133,11 +133,18 @@ pub struct FileInfo {
     /// The artifact.
     #[serde(flatten)]
     pub object: ObjectView,
+    /// The bytes, base64 (unless `include_content` is false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_b64: Option<String>,
+    /// Where to GET the bytes over HTTP, streamed (any size; signed for a private repository).
+    pub download_url: String,
 }
 
-/// Read an artifact's metadata (path, size, MIME type, content hash) by object id. The content
-/// itself travels with `muse_pull`.
-#[tool(read_only, title = "Read file metadata", category = "read")]
+/// Read an artifact by object id: its metadata (path, size, MIME type, content hash) and its
+/// bytes, base64. Objects larger than the hub's inline read limit (4 MiB by default) are
+/// refused with `too_large`, whose message and data name the HTTP URL that streams them;
+/// `include_content: false` returns the metadata alone.
+#[tool(read_only, title = "Read a file", category = "read")]
 pub async fn musehub_read_file(
     ctx: &Ctx,
     State(db): State<Db>,
@@ -147,6 +154,8 @@ pub async fn musehub_read_file(
     #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
     #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
     #[arg(desc = "The object id (content hash) of the artifact.")] object_id: String,
+    #[arg(desc = "Return the bytes too (default true); false for the metadata only.")]
+    include_content: Option<bool>,
 ) -> Result<Json<FileInfo>, ToolError> {
     let repo = repos::resolve_repo(
         &db,
@@ -158,9 +167,16 @@ pub async fn musehub_read_file(
     let object = history::object(&db, &repo.repo_id, &object_id)
         .await?
         .ok_or_else(|| ToolError::not_found(format!("Object '{object_id}' not found.")))?;
+    let content_b64 = if include_content.unwrap_or(true) {
+        Some(history::inline_content(&db, &repo, &object).await?)
+    } else {
+        None
+    };
     Ok(Json(FileInfo {
+        download_url: history::object_url(&db, &repo, &object.object_id),
         repo_id: repo.repo_id,
         object,
+        content_b64,
     }))
 }
 

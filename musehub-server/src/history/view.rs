@@ -209,9 +209,9 @@ pub async fn musehub_get_view(
     };
     let mut files = Vec::new();
     if let Some(c) = &commit_id {
-        for oid in history::manifest(&db, &repo.repo_id, c).await?.values() {
-            if let Some(o) = history::object(&db, &repo.repo_id, oid).await? {
-                files.push(o);
+        for (path, oid) in history::manifest(&db, &repo.repo_id, c).await? {
+            if let Some(o) = history::object(&db, &repo.repo_id, &oid).await? {
+                files.push(ObjectView { path, ..o });
             }
         }
     }

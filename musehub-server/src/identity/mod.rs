@@ -2,6 +2,7 @@
 //! outside services.
 
 pub mod connections;
+pub mod enroll;
 pub mod model;
 pub mod prompts;
 pub mod resources;

@@ -1,7 +1,9 @@
-//! The Muse protocol: what `muse push`, `muse pull`, `muse remote` and `muse config` do.
+//! The Muse protocol: what `muse push`, `muse pull`, `muse remote` and `muse config` do, over
+//! MCP (the `muse_*` tools) and over the HTTP remote the `muse` client talks to.
 
 pub mod pull;
 pub mod push;
+pub mod push_tool;
 pub mod remote;
 
 pub use remote::RemoteInfo;

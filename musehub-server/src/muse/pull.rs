@@ -1,15 +1,20 @@
-//! `muse_pull`: the delta of a branch since a commit.
+//! A pull: the delta of a branch since a commit, shared by the `muse_pull` tool (objects
+//! inline, base64, up to the inline limit) and the HTTP remote (`POST .../pull`, objects by
+//! URL, fetched with `GET .../objects/{id}`).
 
 use std::collections::{BTreeMap, HashSet};
 
 use musehub_mcp::prelude::*;
 
-use crate::db::{Db, DbResultExt, RowExt};
-use crate::history::{self, CommitView};
-use crate::params::{Need, RepoRef};
-use crate::repos;
+use base64::Engine;
 
-/// An object in a pull delta, with its content.
+use crate::blobs::BlobError;
+use crate::db::{Db, DbResultExt, RowExt};
+use crate::history::{self, CommitView, ObjectView};
+use crate::params::{Need, RepoRef};
+use crate::repos::{self, RepoView};
+
+/// An object in a pull delta.
 #[schema(no_deserialize)]
 pub struct PulledObject {
     /// Object id.
@@ -20,8 +25,12 @@ pub struct PulledObject {
     pub size_bytes: i64,
     /// MIME type.
     pub mime_type: String,
-    /// Content, base64.
-    pub content_b64: String,
+    /// Content, base64: present over MCP for objects up to the hub's inline read limit;
+    /// larger ones (and every object over HTTP) are read from `download_url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_b64: Option<String>,
+    /// Where to GET the bytes (streamed; signed for a private repository).
+    pub download_url: String,
 }
 
 /// A snapshot in a pull delta.
@@ -57,34 +66,31 @@ pub struct PullDelta {
     pub objects: Vec<PulledObject>,
 }
 
-/// Pull the delta of a branch (default 'main') since a commit: the new commits (oldest
-/// first), their snapshots, and the objects they need, leaving out `object_ids` the client
-/// already has.
-#[tool(read_only, title = "Muse pull", category = "muse")]
-pub async fn muse_pull(
-    ctx: &Ctx,
-    State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
-    #[arg(desc = "Branch to pull (default 'main').")] branch: Option<String>,
-    #[arg(desc = "The last commit the client has; omit for the full history.")]
-    since_commit_id: Option<String>,
-    #[arg(desc = "Object ids the client already has (left out of the delta).")] object_ids: Option<
-        Vec<String>,
-    >,
-) -> Result<Json<PullDelta>, ToolError> {
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+/// What a pull asks for.
+#[derive(Debug, Clone, Default)]
+pub struct PullRequest {
+    /// The branch (default `main`).
+    pub branch: Option<String>,
+    /// The last commit the client has.
+    pub since_commit_id: Option<String>,
+    /// Objects the client has (left out).
+    pub object_ids: Vec<String>,
+}
+
+/// The delta of a branch since a commit, objects without their bytes (`content_b64` unset);
+/// see `muse_pull`.
+pub(crate) async fn pull(
+    db: &Db,
+    repo: &RepoView,
+    req: PullRequest,
+) -> Result<(PullDelta, Vec<ObjectView>), ToolError> {
+    let PullRequest {
+        branch,
+        since_commit_id,
+        object_ids,
+    } = req;
     let branch = branch.unwrap_or_else(|| "main".into());
-    let head = history::branch_head(&db, &repo.repo_id, &branch)
+    let head = history::branch_head(db, &repo.repo_id, &branch)
         .await?
         .ok_or_else(|| {
             ToolError::not_found(format!(
@@ -92,7 +98,7 @@ pub async fn muse_pull(
                 repo.owner, repo.slug
             ))
         })?;
-    let all = history::all_commits(&db, &repo.repo_id).await?;
+    let all = history::all_commits(db, &repo.repo_id).await?;
     let history = head
         .as_ref()
         .map(|h| history::reachable(&all, h))
@@ -120,7 +126,7 @@ pub async fn muse_pull(
         }
     };
     commits.reverse();
-    let have: HashSet<String> = object_ids.unwrap_or_default().into_iter().collect();
+    let have: HashSet<String> = object_ids.into_iter().collect();
     let mut snapshots = Vec::new();
     let mut wanted: BTreeMap<String, ()> = BTreeMap::new();
     for c in &commits {
@@ -152,34 +158,85 @@ pub async fn muse_pull(
             });
         }
     }
-    let mut objects = Vec::new();
+    let mut views = Vec::new();
     for oid in wanted.keys() {
-        let row = sqlx::query(
-            "SELECT object_id, path, size_bytes, mime_type, content_b64 FROM objects WHERE repo_id = $1 AND object_id = $2",
-        )
-        .bind(&repo.repo_id)
-        .bind(oid)
-        .fetch_optional(db.pool())
-        .await
-        .db()?;
-        if let Some(r) = row {
-            objects.push(PulledObject {
-                object_id: r.text("object_id")?,
-                path: r.text("path")?,
-                size_bytes: r.int("size_bytes")?,
-                mime_type: r.text("mime_type")?,
-                content_b64: r.opt_text("content_b64")?.unwrap_or_default(),
-            });
+        if let Some(o) = history::object(db, &repo.repo_id, oid).await? {
+            views.push(o);
         }
     }
-    Ok(Json(PullDelta {
-        repo_id: repo.repo_id,
-        branch,
-        head_commit_id: head,
-        since_commit_id,
-        diverged,
-        commits,
-        snapshots,
-        objects,
-    }))
+    let objects = views
+        .iter()
+        .map(|o| PulledObject {
+            object_id: o.object_id.clone(),
+            path: o.path.clone(),
+            size_bytes: o.size_bytes,
+            mime_type: o.mime_type.clone(),
+            content_b64: None,
+            download_url: history::object_url(db, repo, &o.object_id),
+        })
+        .collect();
+    Ok((
+        PullDelta {
+            repo_id: repo.repo_id.clone(),
+            branch,
+            head_commit_id: head,
+            since_commit_id,
+            diverged,
+            commits,
+            snapshots,
+            objects,
+        },
+        views,
+    ))
+}
+
+/// Pull the delta of a branch (default 'main') since a commit: the new commits (oldest
+/// first), their snapshots, and the objects they need, leaving out `object_ids` the client
+/// already has. Objects up to the hub's inline read limit carry their bytes (base64); every
+/// object names its `download_url`, where larger ones are read over HTTP.
+#[tool(read_only, title = "Muse pull", category = "muse")]
+pub async fn muse_pull(
+    ctx: &Ctx,
+    State(db): State<Db>,
+    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
+        String,
+    >,
+    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
+    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(desc = "Branch to pull (default 'main').")] branch: Option<String>,
+    #[arg(desc = "The last commit the client has; omit for the full history.")]
+    since_commit_id: Option<String>,
+    #[arg(desc = "Object ids the client already has (left out of the delta).")] object_ids: Option<
+        Vec<String>,
+    >,
+) -> Result<Json<PullDelta>, ToolError> {
+    let repo = repos::resolve_repo(
+        &db,
+        ctx.caller(),
+        &RepoRef::new(repo_id, owner, slug),
+        Need::Read,
+    )
+    .await?;
+    let (mut delta, views) = pull(
+        &db,
+        &repo,
+        PullRequest {
+            branch,
+            since_commit_id,
+            object_ids: object_ids.unwrap_or_default(),
+        },
+    )
+    .await?;
+    let limit = db.settings().max_inline_read_bytes;
+    for (o, view) in delta.objects.iter_mut().zip(&views) {
+        if view.size_bytes >= 0 && view.size_bytes as u64 <= limit {
+            let bytes = db
+                .blobs()
+                .read(&view.content_hash)
+                .await
+                .map_err(BlobError::into_tool)?;
+            o.content_b64 = Some(base64::engine::general_purpose::STANDARD.encode(bytes));
+        }
+    }
+    Ok(Json(delta))
 }

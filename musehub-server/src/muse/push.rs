@@ -1,38 +1,41 @@
-//! `muse_push`: atomic, fast-forward checked, quota enforced.
+//! A push, shared by the `muse_push` tool and the HTTP remote (`POST .../push`): checked
+//! whole first (content ids, paths, the commit graph, the quota, fast-forward), then stored
+//! in one transaction, so that everything is stored or nothing is.
+//!
+//! Ids are verified against content (`docs/muse-protocol.md`): an object's id is the SHA-256
+//! of its bytes, a snapshot's the hash of its manifest, a commit's the hash of its fields. A
+//! push naming an id that its content does not produce is refused with
+//! `object_id_mismatch`, `snapshot_id_mismatch` or `commit_id_mismatch` (the expected id in
+//! `data`), and nothing is stored.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use muse_core::ids::{CommitFields, is_id};
+use muse_core::paths::check_path;
 use musehub_mcp::prelude::*;
 use musehub_mcp::serde_json::json;
 
+use crate::blobs::BlobError;
 use crate::db::{Db, DbResultExt, RowExt, dberr, now};
 use crate::discovery;
 use crate::history::{self, CommitView};
-use crate::identity;
-use crate::params::{Need, RepoRef};
-use crate::repos;
-use base64::Engine;
-use sha2::{Digest, Sha256};
+use crate::repos::RepoView;
 
 /// A commit in a push.
 #[schema]
 #[derive(Debug, Clone)]
 pub struct PushCommit {
-    /// The commit id.
+    /// The commit id: the SHA-256 of the commit's canonical encoding (docs/muse-protocol.md).
     pub commit_id: String,
     /// Parent commit ids (already on the hub or in this push).
     #[serde(default)]
     pub parent_ids: Vec<String>,
     /// Message.
     pub message: String,
-    /// Author (default: the caller).
-    #[serde(default)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub author: Option<String>,
-    /// Authoring time, RFC 3339 (default: now).
-    #[serde(default)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub timestamp: Option<String>,
+    /// Author (part of the commit id).
+    pub author: String,
+    /// Authoring time, RFC 3339 in UTC such as 2025-03-01T09:00:00Z (part of the commit id).
+    pub timestamp: String,
     /// The snapshot recorded (on the hub or in this push).
     #[serde(default)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -43,23 +46,11 @@ pub struct PushCommit {
 #[schema]
 #[derive(Debug, Clone)]
 pub struct PushSnapshot {
-    /// The snapshot id.
+    /// The snapshot id: the SHA-256 over `path NUL object_id LF` in path order.
     pub snapshot_id: String,
     /// The manifest: path to object id.
     #[serde(default)]
     pub manifest: BTreeMap<String, String>,
-}
-
-/// An object in a push.
-#[schema]
-#[derive(Debug, Clone)]
-pub struct PushObject {
-    /// The object id (content hash).
-    pub object_id: String,
-    /// Its path.
-    pub path: String,
-    /// The content, base64.
-    pub content_b64: String,
 }
 
 /// The outcome of a push.
@@ -88,109 +79,278 @@ pub struct PushResult {
     pub bytes_stored: i64,
 }
 
-fn push_error(code: &'static str, msg: impl Into<String>) -> ToolError {
+/// What a push asks for, however it arrived.
+#[derive(Debug, Clone)]
+pub struct PushRequest {
+    /// The branch to move (created when missing).
+    pub branch: String,
+    /// Its new head.
+    pub head_commit_id: String,
+    /// Commits (those already on the hub are skipped).
+    pub commits: Vec<PushCommit>,
+    /// Snapshots.
+    pub snapshots: Vec<PushSnapshot>,
+    /// Allow a non-fast-forward update.
+    pub force: bool,
+}
+
+/// An object whose bytes came with the push (the MCP tool's base64 objects).
+#[derive(Debug, Clone)]
+pub struct InlineObject {
+    /// The id the pusher gave it.
+    pub object_id: String,
+    /// Its path.
+    pub path: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+pub(crate) fn push_error(code: &'static str, msg: impl Into<String>) -> ToolError {
     ToolError::new(code, msg)
 }
 
-/// Push commits, snapshots and objects to a branch, atomically: everything is stored or
-/// nothing is. The new head must descend from the branch's current head (fast-forward)
-/// unless `force` is set; pushes count against the owner's storage quota. Owner and
-/// collaborators only.
-#[tool(
-    write,
-    destructive = true,
-    idempotent = false,
-    title = "Muse push",
-    category = "muse"
-)]
-#[allow(clippy::too_many_arguments)]
-pub async fn muse_push(
-    ctx: &Ctx,
-    State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
-    #[arg(desc = "The branch to update (created when missing).")] branch: String,
-    #[arg(desc = "The branch's new head commit.")] head_commit_id: String,
-    #[arg(desc = "Commits: {commit_id, parent_ids, message, author, timestamp, snapshot_id}.")]
-    commits: Option<Vec<PushCommit>>,
-    #[arg(desc = "Snapshots: {snapshot_id, manifest: {path: object_id}}.")] snapshots: Option<
-        Vec<PushSnapshot>,
-    >,
-    #[arg(desc = "Objects: {object_id, path, content_b64}.")] objects: Option<Vec<PushObject>>,
-    #[arg(desc = "Allow a non-fast-forward update (rewrites the branch; default false).")]
-    force: Option<bool>,
-) -> Result<Json<PushResult>, ToolError> {
-    let handle = identity::ensure_user(&db, ctx.caller()).await?;
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Maintain,
-    )
-    .await?;
-    let force = force.unwrap_or(false);
-    let commits = commits.unwrap_or_default();
-    let snapshots = snapshots.unwrap_or_default();
-    let objects = objects.unwrap_or_default();
-    if branch.trim().is_empty()
+/// True for a branch name a push may create.
+pub(crate) fn valid_branch(branch: &str) -> bool {
+    !(branch.trim().is_empty()
         || branch.len() > 200
         || branch.contains("..")
-        || branch.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(ToolError::invalid_argument(format!(
-            "'{branch}' is not a valid branch name"
-        )));
-    }
+        || branch.chars().any(|c| c.is_whitespace() || c.is_control()))
+}
 
-    // Decode and check the objects first: nothing is written if any is malformed.
-    let mut decoded = Vec::with_capacity(objects.len());
-    let mut incoming_bytes: i64 = 0;
-    for o in &objects {
-        if o.object_id.is_empty() || o.path.is_empty() {
-            return Err(push_error(
-                "push_failed",
-                "every object needs an object_id and a path",
-            ));
-        }
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(o.content_b64.as_bytes())
-            .map_err(|_| {
-                push_error(
-                    "push_failed",
-                    format!("object '{}' is not valid base64", o.object_id),
-                )
-            })?;
-        incoming_bytes += bytes.len() as i64;
-        decoded.push((o, bytes));
-    }
-
-    // Quota: the bytes stored in every repository the owner has, plus this push.
-    let used: i64 = sqlx::query(
+/// The bytes an owner's repositories hold, stored and staged (the quota's "used").
+pub(crate) async fn used_bytes(db: &Db, owner: &str) -> Result<i64, ToolError> {
+    let stored = sqlx::query(
         "SELECT CAST(COALESCE(SUM(o.size_bytes), 0) AS BIGINT) AS n FROM objects o \
          JOIN repos r ON r.id = o.repo_id WHERE r.owner = $1",
     )
-    .bind(&repo.owner)
+    .bind(owner)
     .fetch_one(db.pool())
     .await
     .db()?
     .int("n")?;
+    let staged = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(s.size_bytes), 0) AS BIGINT) AS n FROM staged_objects s \
+         JOIN repos r ON r.id = s.repo_id WHERE r.owner = $1",
+    )
+    .bind(owner)
+    .fetch_one(db.pool())
+    .await
+    .db()?
+    .int("n")?;
+    Ok(stored + staged)
+}
+
+/// The quota error, or nothing when `incoming` more bytes fit.
+pub(crate) async fn check_quota(db: &Db, owner: &str, incoming: i64) -> Result<(), ToolError> {
+    let used = used_bytes(db, owner).await?;
     let quota = db.settings().push_quota_bytes;
-    if used + incoming_bytes > quota {
+    if used + incoming > quota {
         return Err(push_error(
             "quota_exceeded",
             format!(
-                "This push needs {incoming_bytes} bytes but {} has {} of {quota} bytes left.",
-                repo.owner,
+                "This push needs {incoming} bytes but {owner} has {} of {quota} bytes left.",
                 (quota - used).max(0)
             ),
         ));
     }
+    Ok(())
+}
+
+/// Verifies an inline object's id against its bytes.
+fn check_inline(o: &InlineObject) -> Result<(), ToolError> {
+    if o.object_id.is_empty() || o.path.is_empty() {
+        return Err(push_error(
+            "push_failed",
+            "every object needs an object_id and a path",
+        ));
+    }
+    check_path(&o.path).map_err(|e| push_error("invalid_path", e.to_string()))?;
+    let actual = muse_core::object_id(&o.bytes);
+    if actual != o.object_id {
+        return Err(push_error(
+            "object_id_mismatch",
+            format!(
+                "object '{}' ({}) hashes to {actual}: an object's id is the SHA-256 of its bytes",
+                o.object_id, o.path
+            ),
+        )
+        .with_data(json!({ "object_id": o.object_id, "expected": actual, "path": o.path })));
+    }
+    Ok(())
+}
+
+/// Verifies a snapshot's id against its manifest and its paths.
+fn check_snapshot(s: &PushSnapshot) -> Result<(), ToolError> {
+    for (path, oid) in &s.manifest {
+        check_path(path).map_err(|e| push_error("invalid_path", e.to_string()))?;
+        if !is_id(oid) {
+            return Err(push_error(
+                "push_failed",
+                format!(
+                    "snapshot '{}' names '{oid}' at '{path}', which is not an object id",
+                    s.snapshot_id
+                ),
+            ));
+        }
+    }
+    let expected = muse_core::snapshot_id(&s.manifest);
+    if expected != s.snapshot_id {
+        return Err(push_error(
+            "snapshot_id_mismatch",
+            format!(
+                "snapshot '{}' has the id {expected}: a snapshot's id is the SHA-256 over its manifest",
+                s.snapshot_id
+            ),
+        )
+        .with_data(json!({ "snapshot_id": s.snapshot_id, "expected": expected })));
+    }
+    Ok(())
+}
+
+/// Verifies a commit's id against its fields.
+fn check_commit(c: &PushCommit) -> Result<(), ToolError> {
+    let expected = muse_core::commit_id(&CommitFields {
+        parents: &c.parent_ids,
+        snapshot_id: c.snapshot_id.as_deref(),
+        author: &c.author,
+        timestamp: &c.timestamp,
+        message: &c.message,
+    })
+    .map_err(|e| push_error("invalid_commit", format!("commit '{}': {e}", c.commit_id)))?;
+    if expected != c.commit_id {
+        return Err(push_error(
+            "commit_id_mismatch",
+            format!(
+                "commit '{}' has the id {expected}: a commit's id is the SHA-256 of its canonical encoding",
+                c.commit_id
+            ),
+        )
+        .with_data(json!({ "commit_id": c.commit_id, "expected": expected })));
+    }
+    Ok(())
+}
+
+/// An object a snapshot may name: where its bytes are, and how big it is.
+struct Available {
+    size: i64,
+    /// True when the repository already holds it (no row to add).
+    in_repo: bool,
+    /// True when `handle` staged it over HTTP (its staged row goes once the push lands).
+    staged: bool,
+}
+
+/// Pushes `req` to `repo` as `handle` (who may maintain it): see the module docs.
+pub(crate) async fn push(
+    db: &Db,
+    handle: &str,
+    repo: &RepoView,
+    req: PushRequest,
+    inline: Vec<InlineObject>,
+) -> Result<PushResult, ToolError> {
+    let PushRequest {
+        branch,
+        head_commit_id,
+        commits,
+        snapshots,
+        force,
+    } = req;
+    if !valid_branch(&branch) {
+        return Err(ToolError::invalid_argument(format!(
+            "'{branch}' is not a valid branch name"
+        )));
+    }
+    for o in &inline {
+        check_inline(o)?;
+    }
+    for s in &snapshots {
+        check_snapshot(s)?;
+    }
+    let existing = history::all_commits(db, &repo.repo_id).await?;
+    for c in &commits {
+        if c.commit_id.is_empty() {
+            return Err(push_error("push_failed", "every commit needs a commit_id"));
+        }
+        if !existing.contains_key(&c.commit_id) {
+            check_commit(c)?;
+        }
+    }
+
+    // The objects the snapshots may name: in this push, in the repository, or staged.
+    let mut available: HashMap<String, Available> = HashMap::new();
+    for o in &inline {
+        available.insert(
+            o.object_id.clone(),
+            Available {
+                size: o.bytes.len() as i64,
+                in_repo: false,
+                staged: false,
+            },
+        );
+    }
+    for s in &snapshots {
+        for (path, oid) in &s.manifest {
+            if available.contains_key(oid) {
+                continue;
+            }
+            if let Some(o) = history::object(db, &repo.repo_id, oid).await? {
+                available.insert(
+                    oid.clone(),
+                    Available {
+                        size: o.size_bytes,
+                        in_repo: true,
+                        staged: false,
+                    },
+                );
+                continue;
+            }
+            let staged = sqlx::query(
+                "SELECT size_bytes FROM staged_objects WHERE repo_id = $1 AND object_id = $2 AND handle = $3",
+            )
+            .bind(&repo.repo_id)
+            .bind(oid)
+            .bind(handle)
+            .fetch_optional(db.pool())
+            .await
+            .db()?;
+            match staged {
+                Some(r) => {
+                    available.insert(
+                        oid.clone(),
+                        Available {
+                            size: r.int("size_bytes")?,
+                            in_repo: false,
+                            staged: true,
+                        },
+                    );
+                }
+                None => {
+                    return Err(push_error(
+                        "push_failed",
+                        format!(
+                            "snapshot '{}' names unknown object '{oid}' at '{path}': send it with the push (or upload it first)",
+                            s.snapshot_id
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    // Inline objects the repository already holds are not stored (or counted) again.
+    let mut inline_new = Vec::new();
+    for o in inline {
+        if history::object(db, &repo.repo_id, &o.object_id)
+            .await?
+            .is_none()
+        {
+            inline_new.push(o);
+        } else if let Some(a) = available.get_mut(&o.object_id) {
+            a.in_repo = true;
+        }
+    }
+    let incoming: i64 = inline_new.iter().map(|o| o.bytes.len() as i64).sum();
+    check_quota(db, &repo.owner, incoming).await?;
 
     // The graph: commits already on the hub plus those pushed.
-    let existing = history::all_commits(&db, &repo.repo_id).await?;
     let ts = now();
     let mut graph: HashMap<String, CommitView> = existing.clone();
     let known_snapshots: HashSet<String> =
@@ -205,9 +365,6 @@ pub async fn muse_push(
     let pushed_snapshots: HashSet<&str> =
         snapshots.iter().map(|s| s.snapshot_id.as_str()).collect();
     for c in &commits {
-        if c.commit_id.is_empty() {
-            return Err(push_error("push_failed", "every commit needs a commit_id"));
-        }
         if let Some(s) = &c.snapshot_id
             && !known_snapshots.contains(s)
             && !pushed_snapshots.contains(s.as_str())
@@ -217,18 +374,15 @@ pub async fn muse_push(
                 format!("commit '{}' records unknown snapshot '{s}'", c.commit_id),
             ));
         }
-        graph.insert(
-            c.commit_id.clone(),
-            CommitView {
-                commit_id: c.commit_id.clone(),
-                parent_ids: c.parent_ids.clone(),
-                author: c.author.clone().unwrap_or_else(|| handle.clone()),
-                message: c.message.clone(),
-                timestamp: c.timestamp.clone().unwrap_or_else(|| ts.clone()),
-                snapshot_id: c.snapshot_id.clone(),
-                branch: branch.clone(),
-            },
-        );
+        graph.entry(c.commit_id.clone()).or_insert(CommitView {
+            commit_id: c.commit_id.clone(),
+            parent_ids: c.parent_ids.clone(),
+            author: c.author.clone(),
+            message: c.message.clone(),
+            timestamp: c.timestamp.clone(),
+            snapshot_id: c.snapshot_id.clone(),
+            branch: branch.clone(),
+        });
     }
     for c in &commits {
         for p in &c.parent_ids {
@@ -246,26 +400,9 @@ pub async fn muse_push(
             format!("head commit '{head_commit_id}' is neither on the hub nor in this push"),
         ));
     }
-    let pushed_objects: HashSet<&str> = objects.iter().map(|o| o.object_id.as_str()).collect();
-    for s in &snapshots {
-        for (path, oid) in &s.manifest {
-            if pushed_objects.contains(oid.as_str()) {
-                continue;
-            }
-            if history::object(&db, &repo.repo_id, oid).await?.is_none() {
-                return Err(push_error(
-                    "push_failed",
-                    format!(
-                        "snapshot '{}' names unknown object '{oid}' at '{path}'",
-                        s.snapshot_id
-                    ),
-                ));
-            }
-        }
-    }
 
     // Fast-forward check against the head we saw.
-    let previous = history::branch_head(&db, &repo.repo_id, &branch).await?;
+    let previous = history::branch_head(db, &repo.repo_id, &branch).await?;
     let previous_head = previous.clone().flatten();
     let mut forced = false;
     if let Some(old) = &previous_head
@@ -286,6 +423,15 @@ pub async fn muse_push(
             }
             forced = true;
         }
+    }
+
+    // The bytes go to the object store before the transaction: content-addressed, so a push
+    // that fails after this leaves only files no row names (and a retry finds them there).
+    for o in &inline_new {
+        db.blobs()
+            .put(&o.bytes)
+            .await
+            .map_err(BlobError::into_tool)?;
     }
 
     // One transaction. The first statement moves the branch with a compare-and-swap on the
@@ -349,26 +495,45 @@ pub async fn muse_push(
 
     let mut objects_stored = 0;
     let mut bytes_stored = 0;
-    for (o, bytes) in &decoded {
-        let hash = format!("{:x}", Sha256::digest(bytes));
-        let r = sqlx::query(
-            "INSERT INTO objects (repo_id, object_id, path, size_bytes, mime_type, content_hash, content_b64, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (repo_id, object_id) DO NOTHING",
+    for o in &inline_new {
+        if history::insert_object(
+            &mut tx,
+            &repo.repo_id,
+            &o.object_id,
+            &o.path,
+            o.bytes.len() as i64,
+            &o.object_id,
+            &ts,
         )
-        .bind(&repo.repo_id)
-        .bind(&o.object_id)
-        .bind(&o.path)
-        .bind(bytes.len() as i64)
-        .bind(history::mime_for(&o.path))
-        .bind(hash)
-        .bind(&o.content_b64)
-        .bind(&ts)
-        .execute(&mut *tx)
-        .await
-        .db()?;
-        if r.rows_affected() == 1 {
+        .await?
+        {
             objects_stored += 1;
-            bytes_stored += bytes.len() as i64;
+            bytes_stored += o.bytes.len() as i64;
+        }
+    }
+    // Staged objects get their row (with the first path a snapshot gives them).
+    let mut attached = HashSet::new();
+    for s in &snapshots {
+        for (path, oid) in &s.manifest {
+            let Some(a) = available.get(oid) else {
+                continue;
+            };
+            if !a.staged || !attached.insert(oid.clone()) {
+                continue;
+            }
+            if history::insert_object(&mut tx, &repo.repo_id, oid, path, a.size, oid, &ts).await? {
+                objects_stored += 1;
+                bytes_stored += a.size;
+            }
+            sqlx::query(
+                "DELETE FROM staged_objects WHERE repo_id = $1 AND object_id = $2 AND handle = $3",
+            )
+            .bind(&repo.repo_id)
+            .bind(oid)
+            .bind(handle)
+            .execute(&mut *tx)
+            .await
+            .db()?;
         }
     }
     let mut snapshots_stored = 0;
@@ -419,10 +584,10 @@ pub async fn muse_push(
     discovery::record_activity(
         &mut *tx,
         Some(&repo.repo_id),
-        &handle,
+        handle,
         "push",
         &format!(
-            "{handle} pushed {commits_stored} history::commit(s) to {}/{}:{branch}{}",
+            "{handle} pushed {commits_stored} commit(s) to {}/{}:{branch}{}",
             repo.owner,
             repo.slug,
             if forced { " (forced)" } else { "" }
@@ -430,20 +595,8 @@ pub async fn muse_push(
     )
     .await?;
     tx.commit().await.db()?;
-    repos::notify_changed(
-        ctx,
-        &repo,
-        &[
-            "",
-            "branches",
-            "commits",
-            "timeline",
-            &format!("tree/{branch}"),
-            &format!("insights/{branch}"),
-        ],
-    );
-    Ok(Json(PushResult {
-        repo_id: repo.repo_id,
+    Ok(PushResult {
+        repo_id: repo.repo_id.clone(),
         branch,
         previous_head,
         head_commit_id,
@@ -453,5 +606,17 @@ pub async fn muse_push(
         snapshots_stored,
         objects_stored,
         bytes_stored,
-    }))
+    })
+}
+
+/// The resources a push to `branch` changes (under `musehub://repos/{owner}/{slug}`).
+pub(crate) fn changed_parts(branch: &str) -> Vec<String> {
+    vec![
+        String::new(),
+        "branches".into(),
+        "commits".into(),
+        "timeline".into(),
+        format!("tree/{branch}"),
+        format!("insights/{branch}"),
+    ]
 }

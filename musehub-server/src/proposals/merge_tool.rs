@@ -130,13 +130,13 @@ pub async fn musehub_merge_pr(
             ),
             _ => format!("{} (#{})", pr.title, pr.number),
         };
-        let id = history::content_id(&[
-            "merge",
-            &repo.repo_id,
-            &parents.join(","),
-            plan.snapshot_id.as_deref().unwrap_or(""),
+        let id = history::hub_commit_id(
+            &parents,
+            plan.snapshot_id.as_deref(),
+            &handle,
             &ts,
-        ]);
+            &message,
+        )?;
         (id, parents, message)
     };
     let mut tx = db.pool().begin().await.db()?;

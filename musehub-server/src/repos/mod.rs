@@ -2,6 +2,7 @@
 //! context document, releases, and the composition planner.
 
 pub mod access;
+pub mod collaborators;
 pub mod compose;
 pub mod context;
 pub mod model;

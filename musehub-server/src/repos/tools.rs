@@ -3,6 +3,9 @@
 use musehub_mcp::prelude::*;
 use musehub_mcp::serde_json::{Value, json};
 
+use muse_core::Manifest;
+
+use crate::blobs::BlobError;
 use crate::db::{self, Db, DbResultExt, is_unique_violation, new_id, now};
 use crate::discovery;
 use crate::history;
@@ -115,16 +118,24 @@ pub async fn musehub_create_repo(
         return Err(crate::db::dberr(e));
     }
     if initialize.unwrap_or(true) {
+        // Ids by the same scheme as every pushed commit, so clients can verify them.
         let readme = format!("# {}\n", name.trim());
-        let object_id = history::content_id(&["blob", &readme]);
-        let snapshot_id = history::content_id(&["snapshot", "README.md", &object_id]);
-        let commit_id = history::content_id(&["commit", &repo_id, &snapshot_id, &ts]);
+        let object_id = db
+            .blobs()
+            .put(readme.as_bytes())
+            .await
+            .map_err(BlobError::into_tool)?;
+        let manifest = Manifest::from([("README.md".to_string(), object_id.clone())]);
+        let snapshot_id = muse_core::snapshot_id(&manifest);
+        let commit_id =
+            history::hub_commit_id(&[], Some(&snapshot_id), &handle, &ts, "Initial commit")?;
         history::insert_object(
             &mut tx,
             &repo_id,
             &object_id,
             "README.md",
-            readme.as_bytes(),
+            readme.len() as i64,
+            &object_id,
             &ts,
         )
         .await?;
