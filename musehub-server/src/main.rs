@@ -454,7 +454,7 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     }
 
-    let app = musehub_server::http::app(server.clone(), db);
+    let app = musehub_server::http::app_with(server.clone(), db, &s.auth);
     let listener = listener.context("no listener")?;
     let addr = listener.local_addr()?;
     print_banner(

@@ -5,6 +5,8 @@ pub mod pull;
 pub mod push;
 pub mod push_tool;
 pub mod remote;
+pub mod remote_http;
+pub mod transfer;
 
 pub use remote::RemoteInfo;
 pub(crate) use remote::remote_info;
