@@ -38,10 +38,10 @@ cleanup() {
         kill "$server_pid" 2>/dev/null || true
         wait "$server_pid" 2>/dev/null || true
     fi
-    rm -rf "$tmp"
+    # KEEP=1 keeps the folders (repositories, object store, logs) for a look afterwards.
+    if [[ -z "${KEEP:-}" ]]; then rm -rf "$tmp"; else echo "kept $tmp"; fi
 }
 trap cleanup EXIT
-[[ -n "${KEEP:-}" ]] && trap - EXIT
 
 fail() {
     echo "FAIL: $*" >&2
