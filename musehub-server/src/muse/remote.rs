@@ -89,22 +89,24 @@ pub struct ConfigHelp {
     pub command: Option<String>,
 }
 
+/// The keys of the shipped `muse` client's `muse config` (muse-cli).
 const CONFIG_KEYS: &[(&str, &str)] = &[
     (
         "user.name",
-        "Your display name, recorded as the commit author.",
-    ),
-    ("user.handle", "Your MuseHub handle."),
-    ("hub.url", "The MuseHub base URL used for remotes."),
-    (
-        "core.domain",
-        "The default domain plugin for new repositories.",
+        "Your display name, recorded as the commit author (default: user.handle).",
     ),
     (
-        "push.default",
-        "Which branch `muse push` pushes when none is given.",
+        "user.handle",
+        "Your MuseHub handle: the one requests are signed for.",
     ),
-    ("merge.strategy", "The default strategy for `muse merge`."),
+    (
+        "user.key",
+        "Your secret key file (from `musehub-server keys generate` or `muse auth enroll`).",
+    ),
+    (
+        "remote.origin.url",
+        "Where `muse push` and `muse pull` go: http://HUB/OWNER/SLUG (muse_remote gives it).",
+    ),
 ];
 
 /// Help with `muse config`: with no key, the known keys; with a key (and value), the command
@@ -138,8 +140,8 @@ pub fn muse_config(
                 )));
             }
             let command = match value {
-                Some(v) => format!("muse config set {k} {}", shell_quote(&v)),
-                None => format!("muse config get {k}"),
+                Some(v) => format!("muse config {k} {}", shell_quote(&v)),
+                None => format!("muse config {k}"),
             };
             Ok(Json(ConfigHelp {
                 keys: keys.into_iter().filter(|c| c.key == k).collect(),
