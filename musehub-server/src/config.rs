@@ -1,4 +1,5 @@
-//! The `--config` TOML file of the server binary. Its keys mirror the command-line flags
+//! The `--config` TOML file of the server binary, and how it prints URLs that may hold
+//! credentials. Its keys mirror the command-line flags
 //! (which win over the environment, which wins over the file; see `src/main.rs`).
 
 use std::collections::HashMap;
@@ -82,6 +83,33 @@ pub enum ConfigError {
     },
 }
 
+/// A URL with its credentials masked, for the banner and logs: the user information
+/// (between `://` and `@`) and the values of query parameters that name a password.
+pub fn redacted(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
+        (Some(start), Some(at)) if at > start => {
+            format!("{}://***{}", &base[..start], &base[at..])
+        }
+        _ => base.to_string(),
+    };
+    if let Some(q) = query {
+        let params: Vec<String> = q
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.to_ascii_lowercase().contains("pass") => format!("{k}=***"),
+                _ => p.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
+}
+
 /// Reads the file, or the empty configuration without one.
 pub fn read_file_config(path: Option<&Path>) -> Result<FileConfig, ConfigError> {
     let Some(p) = path else {
@@ -100,6 +128,28 @@ pub fn read_file_config(path: Option<&Path>) -> Result<FileConfig, ConfigError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_are_masked_in_printed_urls() {
+        assert_eq!(
+            redacted("redis://:s3cret@10.0.0.5:6379/0"),
+            "redis://***@10.0.0.5:6379/0"
+        );
+        assert_eq!(
+            redacted("postgres://hub:pw@db/musehub"),
+            "postgres://***@db/musehub"
+        );
+        assert_eq!(redacted("sqlite://musehub.db"), "sqlite://musehub.db");
+        assert_eq!(redacted("sqlite::memory:"), "sqlite::memory:");
+        assert_eq!(
+            redacted("postgres://db/hub?sslmode=require&password=pw"),
+            "postgres://db/hub?sslmode=require&password=***"
+        );
+        assert_eq!(
+            redacted("redis+unix:///run/redis.sock?db=0&pass=s3cret"),
+            "redis+unix:///run/redis.sock?db=0&pass=***"
+        );
+    }
 
     #[test]
     fn the_object_store_keys_are_read_and_unknown_keys_refused() {

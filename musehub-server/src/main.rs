@@ -14,7 +14,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use musehub_mcp::auth::{MSignSigner, RateLimitConfig};
 use musehub_server::admin::{self, KeysCommand};
-use musehub_server::config::{FileConfig, FileRateLimits, read_file_config};
+use musehub_server::config::{FileConfig, FileRateLimits, read_file_config, redacted};
 use musehub_server::keys;
 use musehub_server::{AuthSettings, Db, HubSettings};
 
@@ -473,33 +473,6 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A URL with its credentials masked, for the banner and logs: the user information
-/// (between `://` and `@`) and the values of query parameters that name a password.
-fn redacted(url: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let mut out = match (base.find("://"), base.rfind('@')) {
-        (Some(start), Some(at)) if at > start => {
-            format!("{}://***{}", &base[..start], &base[at..])
-        }
-        _ => base.to_string(),
-    };
-    if let Some(q) = query {
-        let params: Vec<String> = q
-            .split('&')
-            .map(|p| match p.split_once('=') {
-                Some((k, _)) if k.to_ascii_lowercase().contains("pass") => format!("{k}=***"),
-                _ => p.to_string(),
-            })
-            .collect();
-        out.push('?');
-        out.push_str(&params.join("&"));
-    }
-    out
-}
-
 fn print_banner(addr: SocketAddr, database: &str, redis: Option<&str>, auth: &AuthSettings) {
     let url = format!("http://{addr}/mcp");
     println!("MuseHub MCP server");
@@ -594,31 +567,4 @@ async fn docs_command(format: DocsFormat, out: Option<PathBuf>, check: bool) -> 
         );
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redacted;
-
-    #[test]
-    fn credentials_are_masked_in_printed_urls() {
-        assert_eq!(
-            redacted("redis://:s3cret@10.0.0.5:6379/0"),
-            "redis://***@10.0.0.5:6379/0"
-        );
-        assert_eq!(
-            redacted("postgres://hub:pw@db/musehub"),
-            "postgres://***@db/musehub"
-        );
-        assert_eq!(redacted("sqlite://musehub.db"), "sqlite://musehub.db");
-        assert_eq!(redacted("sqlite::memory:"), "sqlite::memory:");
-        assert_eq!(
-            redacted("postgres://db/hub?sslmode=require&password=pw"),
-            "postgres://db/hub?sslmode=require&password=***"
-        );
-        assert_eq!(
-            redacted("redis+unix:///run/redis.sock?db=0&pass=s3cret"),
-            "redis+unix:///run/redis.sock?db=0&pass=***"
-        );
-    }
 }

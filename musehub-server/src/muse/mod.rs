@@ -7,6 +7,7 @@ pub mod push_tool;
 pub mod remote;
 pub mod remote_http;
 pub mod transfer;
+pub mod verify;
 
 pub use remote::RemoteInfo;
 pub(crate) use remote::remote_info;
