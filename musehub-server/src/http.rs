@@ -50,6 +50,7 @@ pub fn app_with(server: Arc<Server>, db: Db, auth: &crate::AuthSettings) -> Rout
             limits,
         ))
         .merge(musehub_mcp::transport::http::router(server))
+        .fallback(not_found)
         .layer(axum::middleware::from_fn(move |req, next| {
             log_requests(max_body, req, next)
         }))
@@ -61,6 +62,26 @@ fn rpc_error(status: StatusCode, message: String) -> Response {
         &musehub_mcp::McpError::new(-32000, message),
     );
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// Any other path: a JSON-RPC-shaped 404 (never an empty or plain-text body).
+async fn not_found(req: Request) -> Response {
+    let body = musehub_mcp::protocol::jsonrpc::encode_error_without_id(
+        &musehub_mcp::McpError::new(
+            musehub_mcp::error::codes::RESOURCE_NOT_FOUND,
+            format!(
+                "Not Found: {}",
+                req.uri().path().chars().take(200).collect::<String>()
+            ),
+        )
+        .with_data(serde_json::json!({ "code": "not_found" })),
+    );
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }
 
 /// True when a response already carries JSON.

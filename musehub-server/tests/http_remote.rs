@@ -185,6 +185,15 @@ async fn a_large_object_goes_up_in_pieces_and_comes_back_whole() {
     assert_eq!(refs["limits"]["upload_chunk_bytes"], PIECE);
     assert_eq!(refs["limits"]["max_object_bytes"], MAX_OBJECT);
     let head = refs["branches"]["main"].as_str().unwrap().to_string();
+    // The remote URL itself answers the same; an unknown path is a JSON 404.
+    let (status, same) = h.json(Method::GET, &format!("/{repo}"), None, None).await;
+    assert_eq!(
+        (status, same["branches"].clone()),
+        (StatusCode::OK, refs["branches"].clone())
+    );
+    let (status, nothing) = h.json(Method::GET, "/no/such/place/here", None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&nothing), "not_found");
 
     // 10 KiB of audio-ish bytes, in 1 KiB signed pieces.
     let bytes: Vec<u8> = (0..10 * 1024).map(|i| (i * 7 % 251) as u8).collect();

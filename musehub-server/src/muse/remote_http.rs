@@ -3,7 +3,7 @@
 //!
 //! | request | what |
 //! |---|---|
-//! | `GET info/refs` | branches and heads, the default branch, the hub's limits |
+//! | `GET info/refs` (or the remote URL itself) | branches and heads, the default branch, the hub's limits |
 //! | `POST objects/missing` | which of the listed object ids the repository lacks |
 //! | `PUT objects/{id}` | upload an object, whole or in `Content-Range` pieces ([`super::transfer`]) |
 //! | `GET objects/{id}` | download an object, streamed |
@@ -68,6 +68,8 @@ pub fn routes(
         uploads: transfer::UploadLocks::default(),
     };
     Router::new()
+        // The remote URL itself answers like info/refs, so `curl $remote_url` shows it.
+        .route("/{owner}/{slug}", get(info_refs))
         .route("/{owner}/{slug}/info/refs", get(info_refs))
         .route("/{owner}/{slug}/objects/missing", post(missing))
         .route(
