@@ -266,7 +266,9 @@ pub async fn clone(url: &str, dir: &Path, branch: Option<&str>) -> Result<(Repo,
     let remote = Remote::new(url, signer(&global)?)?;
     let refs = remote.refs().await?;
     let branch = branch.unwrap_or(&refs.default_branch).to_string();
-    if !refs.branches.contains_key(&branch) {
+    // An empty repository clones to an empty folder on its default branch.
+    let empty = refs.branches.values().all(Option::is_none) && branch == refs.default_branch;
+    if !refs.branches.contains_key(&branch) && !empty {
         return Err(MuseError::Unknown(format!(
             "the hub has no branch '{branch}'"
         )));
@@ -274,7 +276,7 @@ pub async fn clone(url: &str, dir: &Path, branch: Option<&str>) -> Result<(Repo,
     std::fs::create_dir_all(dir).map_err(MuseError::io("create", dir))?;
     let repo = Repo::init(dir, &branch)?;
     repo.config()?.repo.set("remote.origin.url", url)?;
-    if let Some(theirs) = fetch(&repo, &remote, "origin", &branch).await? {
+    if !empty && let Some(theirs) = fetch(&repo, &remote, "origin", &branch).await? {
         integrate(&repo, &theirs, &format!("origin/{branch}"))?;
     }
     Ok((repo, branch))
