@@ -8,9 +8,11 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 need() { command -v "$1" >/dev/null 2>&1; }
-if ! need node || ! need npm || ! need python3; then
-  echo "installing node, npm and python3 from Debian"
-  apt-get update -qq && apt-get install -y -qq nodejs npm python3 python3-venv >/dev/null
+# curl runs the docs page's signing example (musehub-server/tests/docs_signing_example.rs)
+# and the muse client end to end (tests/e2e/muse_client.sh).
+if ! need node || ! need npm || ! need python3 || ! need curl; then
+  echo "installing node, npm, python3 and curl from Debian"
+  apt-get update -qq && apt-get install -y -qq nodejs npm python3 python3-venv curl >/dev/null
 fi
 
 echo "== cargo test --workspace"
@@ -33,6 +35,9 @@ cargo build -p musehub-server
 echo "== musehub-server docs --check (every tool and parameter described, write tools explicit)"
 "$root/target/debug/musehub-server" docs --format markdown --out "$root/target/musehub-reference.md" --check
 MUSEHUB_SERVER_BIN="$root/target/debug/musehub-server" tests/e2e/run.sh
+echo "== muse client end to end (two people clone, push, propose, merge, conflict; a 100 MiB file, server RSS bounded)"
+cargo build -p muse-cli
+MUSEHUB_SERVER_BIN="$root/target/debug/musehub-server" MUSE_BIN="$root/target/debug/muse" tests/e2e/muse_client.sh
 
 # --- MuseHub server: the test suite against PostgreSQL ---------------------------------------
 # A private PostgreSQL instance (Debian's package) on a free loopback port under a temp dir, run

@@ -5,6 +5,7 @@
 //! them too) and run through `sqlx::Any`, so the same code serves both databases.
 
 use std::borrow::Cow;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +15,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{AnyPool, Row};
 
+use crate::blobs::BlobStore;
+
 /// The migrations, embedded in the binary (portable SQL, see `migrations/`).
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
@@ -21,6 +24,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "msign keys",
         include_str!("../migrations/0002_msign_keys.sql"),
+    ),
+    (
+        3,
+        "object store",
+        include_str!("../migrations/0003_object_store.sql"),
     ),
 ];
 
@@ -40,6 +48,18 @@ pub struct HubSettings {
     pub public_url: String,
     /// Per-user storage quota for pushed objects, in bytes.
     pub push_quota_bytes: i64,
+    /// Where object bytes are stored; `None` derives it from the database URL
+    /// ([`crate::blobs::default_store`]: next to a SQLite file).
+    pub objects_dir: Option<PathBuf>,
+    /// Largest object accepted, in bytes (default 1 GiB).
+    pub max_object_bytes: u64,
+    /// Largest request body of one object upload over HTTP, in bytes (default 4 MiB): larger
+    /// objects go up in several `Content-Range` pieces, each signed and held in memory only
+    /// while its signature is checked.
+    pub upload_chunk_bytes: usize,
+    /// Largest object whose bytes an MCP call returns inline, base64 (`musehub_read_file`,
+    /// `muse_pull`, the blob resource; default 4 MiB). Larger ones are read over HTTP.
+    pub max_inline_read_bytes: u64,
 }
 
 impl Default for HubSettings {
@@ -47,6 +67,10 @@ impl Default for HubSettings {
         Self {
             public_url: "http://127.0.0.1:8080".into(),
             push_quota_bytes: 10 * 1024 * 1024 * 1024,
+            objects_dir: None,
+            max_object_bytes: 1024 * 1024 * 1024,
+            upload_chunk_bytes: 4 * 1024 * 1024,
+            max_inline_read_bytes: 4 * 1024 * 1024,
         }
     }
 }
@@ -57,6 +81,7 @@ pub struct Db {
     pool: AnyPool,
     backend: Backend,
     settings: Arc<HubSettings>,
+    blobs: BlobStore,
 }
 
 /// A database failure that must not reach the caller verbatim.
@@ -70,10 +95,15 @@ impl std::fmt::Display for DbError {
 }
 
 impl Db {
-    /// Connects to `url` (`sqlite://path`, `sqlite::memory:`, `postgres://...`) and runs the
-    /// migrations. A SQLite file is created when missing.
+    /// Connects to `url` (`sqlite://path`, `sqlite::memory:`, `postgres://...`), runs the
+    /// migrations and moves object bytes older versions kept in rows into the object store.
+    /// A SQLite file is created when missing.
     pub async fn connect(url: &str, settings: HubSettings) -> Result<Db, sqlx::Error> {
         sqlx::any::install_default_drivers();
+        let blobs = match &settings.objects_dir {
+            Some(dir) => BlobStore::new(dir),
+            None => crate::blobs::default_store(url),
+        };
         let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Backend::Postgres
         } else if url.starts_with("sqlite:") {
@@ -132,8 +162,13 @@ impl Db {
             pool,
             backend,
             settings: Arc::new(settings),
+            blobs,
         };
-        crate::domains::ensure_builtin(&db).await?;
+        crate::discovery::ensure_builtin(&db).await?;
+        let moved = crate::history::move_inline_objects(&db).await?;
+        if moved > 0 {
+            tracing::info!(objects = moved, dir = %db.blobs.root().display(), "moved object bytes from the database into the object store");
+        }
         Ok(db)
     }
 
@@ -155,6 +190,11 @@ impl Db {
     /// Hub settings.
     pub fn settings(&self) -> &HubSettings {
         &self.settings
+    }
+
+    /// The object store.
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
     }
 
     /// True when the database answers a trivial query.
@@ -268,4 +308,43 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
         }
         _ => false,
     }
+}
+
+/// Runs a `SELECT COUNT(*) AS n ... WHERE repo_id = $1` query.
+pub(crate) async fn count(db: &Db, sql: &str, repo_id: &str) -> Result<i64, ToolError> {
+    sqlx::query(sql)
+        .bind(repo_id)
+        .fetch_one(db.pool())
+        .await
+        .db()?
+        .int("n")
+}
+
+/// Runs an insert that takes the next per-repository number, retrying once when a
+/// concurrent insert took the same number.
+pub(crate) async fn next_number_insert(
+    db: &Db,
+    table: &str,
+    build: impl Fn(i64) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments<'static>>,
+    repo_id: &str,
+) -> Result<i64, ToolError> {
+    for _ in 0..3 {
+        let n: i64 = sqlx::query(&format!(
+            "SELECT COALESCE(MAX(number), 0) + 1 AS n FROM {table} WHERE repo_id = $1"
+        ))
+        .bind(repo_id)
+        .fetch_one(db.pool())
+        .await
+        .db()?
+        .int("n")?;
+        match build(n).execute(db.pool()).await {
+            Ok(_) => return Ok(n),
+            Err(e) if is_unique_violation(&e) => continue,
+            Err(e) => return Err(dberr(e)),
+        }
+    }
+    Err(ToolError::new(
+        "conflict",
+        "too many concurrent changes; try again",
+    ))
 }

@@ -1,5 +1,8 @@
-//! The HTTP application: `/mcp` (with MSign and rate limits, from the framework), the health
-//! checks, and one structured log line per request.
+//! The HTTP application: `/mcp` (with MSign and rate limits, from the framework), the HTTP
+//! remote of the `muse` client (`/{owner}/{slug}/...`, [`crate::muse::remote_http`]), the
+//! health checks, and one structured log line per request. Errors are JSON-RPC-shaped JSON
+//! everywhere: a plain-text 413 from a layer below (the framework's signature check on an
+//! over-long body) is rewritten on its way out.
 //!
 //! The log line carries the request id, the session id, the HTTP method and path, the status,
 //! the duration, and for a JSON-RPC `POST` the JSON-RPC method (`rpc_method`) and, for
@@ -18,23 +21,71 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use musehub_mcp::Server;
+use musehub_mcp::auth::RateLimits;
 use serde_json::Value;
 
 use crate::db::Db;
 
-/// The whole application for `server` over `db`: `/mcp`, its docs, `/healthz`, `/readyz`, and
-/// the request log.
+/// The whole application for `server` over `db` with the default authentication settings:
+/// see [`app_with`].
 pub fn app(server: Arc<Server>, db: Db) -> Router {
+    app_with(server, db, &crate::AuthSettings::default())
+}
+
+/// The whole application: `/mcp`, its docs, the HTTP remote (verified with `auth`'s skew and
+/// limited by its rate limits, like `/mcp`), `/healthz`, `/readyz`, and the request log.
+pub fn app_with(server: Arc<Server>, db: Db, auth: &crate::AuthSettings) -> Router {
     let max_body = server.config().max_body_bytes;
+    let limits = auth.rate_limits.as_ref().map(RateLimits::new);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state((server.clone(), db.clone()))
-        .merge(crate::connect::routes(server.clone(), db))
+        .merge(crate::connect::routes(server.clone(), db.clone()))
+        .merge(crate::muse::remote_http::routes(server.clone(), db, limits))
         .merge(musehub_mcp::router(server))
+        .fallback(not_found)
         .layer(axum::middleware::from_fn(move |req, next| {
             log_requests(max_body, req, next)
         }))
+}
+
+/// A JSON-RPC error body (`id: null`) with `status`.
+fn rpc_error(status: StatusCode, message: String) -> Response {
+    let body = musehub_mcp::protocol::jsonrpc::encode_error(
+        None,
+        &musehub_mcp::McpError::new(-32000, message),
+    );
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// Any other path: a JSON-RPC-shaped 404 (never an empty or plain-text body).
+async fn not_found(req: Request) -> Response {
+    let body = musehub_mcp::protocol::jsonrpc::encode_error(
+        None,
+        &musehub_mcp::McpError::new(
+            musehub_mcp::error::codes::RESOURCE_NOT_FOUND,
+            format!(
+                "Not Found: {}",
+                req.uri().path().chars().take(200).collect::<String>()
+            ),
+        )
+        .with_data(serde_json::json!({ "code": "not_found" })),
+    );
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
+/// True when a response already carries JSON.
+fn is_json(r: &Response) -> bool {
+    r.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
 }
 
 async fn healthz() -> &'static str {
@@ -151,8 +202,10 @@ async fn log_requests(max_body: usize, req: Request, next: Next) -> Response {
                     (Request::from_parts(parts, Body::from(bytes)), rpc)
                 }
                 Err(_) => {
-                    let response =
-                        (StatusCode::BAD_REQUEST, "Bad Request: unreadable body").into_response();
+                    let response = rpc_error(
+                        StatusCode::BAD_REQUEST,
+                        "Bad Request: the body could not be read".into(),
+                    );
                     tracing::info!(
                         request_id = %request_id,
                         session_id = %session,
@@ -171,7 +224,13 @@ async fn log_requests(max_body: usize, req: Request, next: Next) -> Response {
     // Everything logged while serving the request (in any task the framework spawns for it)
     // carries its id.
     let span = tracing::info_span!("http", request_id = %request_id);
-    let response = tracing::Instrument::instrument(next.run(req), span).await;
+    let mut response = tracing::Instrument::instrument(next.run(req), span).await;
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json(&response) {
+        response = rpc_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Payload Too Large: the body exceeds {max_body} bytes"),
+        );
+    }
     tracing::info!(
         request_id = %request_id,
         session_id = %session,

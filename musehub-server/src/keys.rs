@@ -152,11 +152,25 @@ pub async fn register(
     agent_name: Option<&str>,
     label: &str,
 ) -> Result<KeyInfo, KeyError> {
+    let mut tx = db.pool().begin().await?;
+    let info = register_in(&mut tx, handle, key, agent_name, label).await?;
+    tx.commit().await?;
+    Ok(info)
+}
+
+/// [`register`] inside the caller's transaction (for changes that must land together with
+/// the key, such as spending an enrollment code).
+pub async fn register_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    handle: &str,
+    key: &VerifyingKey,
+    agent_name: Option<&str>,
+    label: &str,
+) -> Result<KeyInfo, KeyError> {
     check_handle(handle)?;
     let agent_name = check_agent(agent_name)?;
     let kid = key_id(key);
     let created = now();
-    let mut tx = db.pool().begin().await?;
     sqlx::query(
         "INSERT INTO users (id, handle, display_name, bio, is_agent, created_at) \
          VALUES ($1, $2, $3, '', 0, $4) ON CONFLICT (handle) DO NOTHING",
@@ -165,11 +179,11 @@ pub async fn register(
     .bind(handle)
     .bind(handle)
     .bind(&created)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     let user_id: String = sqlx::query("SELECT id FROM users WHERE handle = $1")
         .bind(handle)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?
         .try_get("id")?;
     let inserted = sqlx::query(
@@ -184,7 +198,7 @@ pub async fn register(
     .bind(&kid)
     .bind(i64::from(agent_name.is_some()))
     .bind(agent_name.clone())
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await;
     match inserted {
         Ok(_) => {}
@@ -196,7 +210,6 @@ pub async fn register(
         }
         Err(e) => return Err(e.into()),
     }
-    tx.commit().await?;
     Ok(KeyInfo {
         handle: handle.into(),
         kid,

@@ -1,25 +1,39 @@
 //! MuseHub: the hub for Muse (version control for music) over MCP.
 //!
-//! The library holds the data layer ([`db`], [`model`]), the demo hub ([`seed`]), MSign keys
-//! ([`keys`]), the HTTP application with its request log ([`http`]) and the whole catalogue:
-//! the tools ([`tools`]), resources ([`resources`]) and prompts ([`prompts`]). The binary
-//! (`src/main.rs`) adds configuration, the key commands and the transports.
+//! The catalogue is organised by domain, each folder owning its tools, resources, prompts and
+//! queries: [`repos`] (repositories, stars, forks, releases, the composition planner),
+//! [`history`] (branches, commits, snapshots, files, the three-way merge), [`proposals`]
+//! (pull requests, reviews, merging), [`issues`] (issues, comments, labels), [`muse`] (the Muse
+//! protocol: push, pull, remote, config), [`identity`] (users, whoami, agent tokens,
+//! connections) and [`discovery`] (search, domains, trending, activity, the Muse documents).
+//! Shared argument types are in [`params`], elicitation helpers in [`elicit`], the prompt
+//! registry in [`prompts`], completions in [`completions`]. Around the catalogue: the data layer
+//! ([`db`]) and the object store ([`blobs`]), the demo hub ([`seed`]), MSign keys ([`keys`]), the HTTP application with its
+//! request log ([`http`]) and the connect pages ([`connect`]). The binary (`src/main.rs`) adds
+//! configuration, the key commands and the transports.
 
 // A tool's parameters are its MCP arguments: many tools legitimately take more than seven.
 #![allow(clippy::too_many_arguments)]
 
+pub mod admin;
+pub mod blobs;
 pub mod completions;
+pub mod config;
 pub mod connect;
 pub mod db;
-pub mod domains;
+pub mod discovery;
+pub mod elicit;
+pub mod history;
 pub mod http;
+pub mod identity;
+pub mod issues;
 pub mod keys;
-pub mod merge;
-pub mod model;
+pub mod muse;
+pub mod params;
 pub mod prompts;
-pub mod resources;
+pub mod proposals;
+pub mod repos;
 pub mod seed;
-pub mod tools;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -94,29 +108,49 @@ pub fn build_server(
     build_server_with_docs(db, config, auth, docs_options(None))
 }
 
+/// The signing example the docs page shows: make a key, then call `musehub_whoami` with a
+/// signed request (the 2026-07-28 form: one request, no session) against `endpoint`. It works
+/// as written in a shell where `musehub-server` is on the `PATH` and the database is the
+/// server's (the default `musehub.db` in the server's folder, or `MUSEHUB_DATABASE_URL`);
+/// `tests/docs_signing_example.rs` runs exactly this text.
+pub fn signing_example(endpoint: &str) -> String {
+    format!(
+        "musehub-server keys generate --handle alice --out alice.key\n\
+         BODY='{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{{\"name\":\"musehub_whoami\",\"arguments\":{{}},\
+         \"_meta\":{{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{{}}}}}}}}'\n\
+         curl -s {endpoint} \\\n  \
+         -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \\\n  \
+         -H 'MCP-Protocol-Version: 2026-07-28' -H 'Mcp-Method: tools/call' -H 'Mcp-Name: musehub_whoami' \\\n  \
+         -H \"Authorization: $(musehub-server sign --key alice.key --handle alice --body \"$BODY\")\" \\\n  \
+         -d \"$BODY\""
+    )
+}
+
 /// How `/mcp/docs` presents MuseHub: the MSign scheme with a signing example, and the tool
-/// groups. `public_url` makes the endpoint shown absolute.
+/// groups. `public_url` makes the endpoint shown absolute (and the example's URL).
 pub fn docs_options(public_url: Option<&str>) -> musehub_mcp::DocsOptions {
-    let example = "musehub-server keys generate --handle alice --out alice.key\n\
-        BODY='{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}'\n\
-        curl -s http://127.0.0.1:8080/mcp \\\n  \
-        -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \\\n  \
-        -H \"Authorization: $(musehub-server sign --key alice.key --handle alice --body \"$BODY\")\" \\\n  \
-        -d \"$BODY\"";
+    let endpoint = format!(
+        "{}/mcp",
+        public_url
+            .unwrap_or("http://127.0.0.1:8080")
+            .trim_end_matches('/')
+    );
     let mut docs = musehub_mcp::DocsOptions::new()
         .auth(
             musehub_mcp::AuthScheme::new("MSign", "Authorization")
                 .description(
                     "Sign each request with your own Ed25519 key: a signature over the method, path, \
                      time, a nonce, the body's SHA-256 and the session id. Reads work unsigned; write \
-                     tools need a signature. Register keys with `musehub-server keys`.",
+                     tools need a signature. Register keys with `musehub-server keys` (or, from another \
+                     machine, with a one-time code: `keys invite`, then `muse auth enroll`).",
                 )
-                .example(example),
+                .example(signing_example(&endpoint)),
         )
         .category("read", "Read", "Browse repositories, history, issues, proposals and people. No sign-in needed.")
         .category("write", "Write", "Create and change repositories, issues, proposals and releases. Signed requests only.")
         .category("interactive", "Interactive", "Tools that ask the user for choices (elicitation) and report progress.")
-        .category("muse", "Muse CLI", "Push and pull Muse history: what `muse push` and `muse pull` do.");
+        .category("muse", "Muse CLI", "Push and pull Muse history: what `muse push` and `muse pull` do.")
+        .category("keys", "Keys", "Register a signing key from a new machine with a one-time code. No signature needed: the code is the proof.");
     if let Some(url) = public_url {
         docs = docs.public_url(url);
     }

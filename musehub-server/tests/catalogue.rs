@@ -48,7 +48,10 @@ const WRITE: &[&str] = &[
     "muse_push",
     "muse_config",
     "musehub_publish_domain",
+    "musehub_add_collaborator",
 ];
+/// Changes data without a signature: the one-time enrollment code is the proof.
+const CODE_AUTHENTICATED: &[&str] = &["musehub_enroll_key"];
 const INTERACTIVE: &[&str] = &[
     "musehub_create_with_preferences",
     "musehub_review_pr_interactive",
@@ -138,8 +141,11 @@ fn set(xs: &[&[&str]]) -> BTreeSet<String> {
 async fn the_sets_match_the_reference() {
     let h = empty_hub().await;
     let tools = list(&h, "tools/list", "tools").await;
-    assert_eq!(tools.len(), 42);
-    assert_eq!(names(&tools, "name"), set(&[READ, WRITE, INTERACTIVE]));
+    assert_eq!(tools.len(), 44);
+    assert_eq!(
+        names(&tools, "name"),
+        set(&[READ, WRITE, INTERACTIVE, CODE_AUTHENTICATED])
+    );
     let resources = list(&h, "resources/list", "resources").await;
     assert_eq!(names(&resources, "uri"), set(&[RESOURCES]));
     let templates = list(&h, "resources/templates/list", "resourceTemplates").await;

@@ -403,14 +403,14 @@ fn docs_lists_every_tool_and_passes_its_lint() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("docs check: 42 tools, no problems"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("docs check: 44 tools, no problems"));
     ok(&["docs", "--format", "json", "--out", json.to_str().unwrap()]);
     let markdown = std::fs::read_to_string(&md).expect("markdown written");
     let manifest: Value =
         musehub_mcp::serde_json::from_str(&std::fs::read_to_string(&json).expect("json written"))
             .expect("json");
     let tools = manifest["tools"].as_array().expect("tools");
-    assert_eq!(tools.len(), 42);
+    assert_eq!(tools.len(), 44);
     for t in tools {
         let name = t["name"]
             .as_str()
@@ -421,7 +421,13 @@ fn docs_lists_every_tool_and_passes_its_lint() {
             "{name} is missing from the Markdown reference"
         );
     }
-    for group in ["### Read", "### Write", "### Interactive", "### Muse CLI"] {
+    for group in [
+        "### Read",
+        "### Write",
+        "### Interactive",
+        "### Muse CLI",
+        "### Keys",
+    ] {
         assert!(markdown.contains(group), "{group}");
     }
     std::fs::remove_dir_all(&dir).ok();

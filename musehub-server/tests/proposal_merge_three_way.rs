@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use base64::Engine;
+use common::commits::{commit_with, oid, push_of};
 use common::*;
 use musehub_mcp::serde_json::{Value, json};
 
@@ -57,44 +57,27 @@ async fn tree(h: &Hub, branch: &str) -> (String, BTreeMap<String, String>) {
 }
 
 /// Pushes one commit on `parent` to `branch`: the parent's files with `changes` applied
-/// (`None` deletes a path).
+/// (`None` deletes a path), `label` as its message. Returns its (content) id.
 async fn commit(
     h: &Hub,
     branch: &str,
     parent: &str,
-    id: &str,
+    label: &str,
     changes: &[(&str, Option<&str>)],
 ) -> String {
-    let (_, mut manifest) = tree_at(h, parent).await;
-    let mut objects = Vec::new();
-    for (path, content) in changes {
-        match content {
-            Some(c) => {
-                let oid = format!("obj-{id}-{path}");
-                manifest.insert(path.to_string(), oid.clone());
-                objects.push(json!({"object_id": oid, "path": path, "content_b64": base64::engine::general_purpose::STANDARD.encode(c)}));
-            }
-            None => {
-                manifest.remove(*path);
-            }
-        }
-    }
-    let snap = format!("snap-{id}");
+    let (_, manifest) = tree_at(h, parent).await;
+    let changes: Vec<(&str, Option<&[u8]>)> = changes
+        .iter()
+        .map(|(p, c)| (*p, c.map(str::as_bytes)))
+        .collect();
+    let c = commit_with(&[parent], &manifest, &changes, label, REPO.0);
     h.ok(
         &user(REPO.0),
         "muse_push",
-        with(
-            repo(),
-            json!({
-                "branch": branch, "head_commit_id": id,
-                "commits": [{"commit_id": id, "parent_ids": [parent], "message": id, "snapshot_id": snap}],
-                "snapshots": [{"snapshot_id": snap, "manifest": manifest}],
-                "objects": objects,
-            }),
-        ),
+        push_of(REPO.0, REPO.1, branch, &[&c]),
     )
     .await;
-    id.to_string()
+    c.id
 }
 
 /// The manifest recorded by one commit.
@@ -196,9 +179,35 @@ async fn merge_keeps_the_files_both_branches_added() {
             vec!["README.md", "bass.mid", "drums.mid"],
             "the merge kept main's bass and the branch's drums"
         );
-        assert_eq!(files["bass.mid"], "obj-c-bass-bass.mid");
-        assert_eq!(files["drums.mid"], "obj-c-drums-drums.mid");
+        assert_eq!(files["bass.mid"], oid(b"bass"));
+        assert_eq!(files["drums.mid"], oid(b"drums"));
         assert_eq!(m["snapshot_id"].as_str().unwrap().len(), 64, "a content id");
+        // The merge commit's id is the hash of its fields, like every pushed commit's.
+        let c = h
+            .ok(
+                &anon(),
+                "musehub_get_commit",
+                with(repo(), json!({"commit_id": m["merge_commit_id"]})),
+            )
+            .await["commit"]
+            .clone();
+        let parents: Vec<String> =
+            musehub_mcp::serde_json::from_value(c["parent_ids"].clone()).unwrap();
+        assert_eq!(parents.len(), 2);
+        let expected = muse_core::commit_id(&muse_core::CommitFields {
+            parents: &parents,
+            snapshot_id: c["snapshot_id"].as_str(),
+            author: c["author"].as_str().unwrap(),
+            timestamp: c["timestamp"].as_str().unwrap(),
+            message: c["message"].as_str().unwrap(),
+        })
+        .unwrap();
+        assert_eq!(m["merge_commit_id"], expected);
+        assert_eq!(
+            c["snapshot_id"],
+            muse_core::snapshot_id(&files),
+            "the merged snapshot's id is its manifest's"
+        );
     }
 }
 
@@ -225,8 +234,8 @@ async fn squash_and_rebase_keep_both_sides_too() {
             .await;
         assert_eq!(m["fast_forward"], false, "{strategy}: main had moved");
         let (_, files) = tree(&h, "main").await;
-        assert_eq!(files["README.md"], "obj-c-edit-README.md", "{strategy}");
-        assert_eq!(files["keys.mid"], "obj-c-keys-keys.mid", "{strategy}");
+        assert_eq!(files["README.md"], oid(b"new readme"), "{strategy}");
+        assert_eq!(files["keys.mid"], oid(b"k"), "{strategy}");
     }
 }
 
@@ -297,8 +306,8 @@ async fn divergent_edits_are_refused_with_the_conflicts_listed() {
     assert_eq!(
         e["data"]["conflicts"],
         json!([
-            {"path": "README.md", "kind": "both_modified", "base": tree_at(&h, &root).await.1["README.md"], "ours": "obj-c-ours-README.md", "theirs": "obj-c-theirs-README.md"},
-            {"path": "solo.mid", "kind": "both_added", "ours": "obj-c-ours-solo.mid", "theirs": "obj-c-theirs-solo.mid"},
+            {"path": "README.md", "kind": "both_modified", "base": tree_at(&h, &root).await.1["README.md"], "ours": oid(b"ours"), "theirs": oid(b"theirs")},
+            {"path": "solo.mid", "kind": "both_added", "ours": oid(b"o"), "theirs": oid(b"t")},
         ])
     );
     // Nothing moved, and the proposal is still open.
@@ -363,8 +372,8 @@ async fn divergent_edits_are_refused_with_the_conflicts_listed() {
         .await;
     assert_eq!(m["resolved"], json!(["README.md", "solo.mid"]));
     let (_, files) = tree(&h, "main").await;
-    assert_eq!(files["README.md"], "obj-c-theirs-README.md");
-    assert_eq!(files["solo.mid"], "obj-c-ours-solo.mid");
+    assert_eq!(files["README.md"], oid(b"theirs"));
+    assert_eq!(files["solo.mid"], oid(b"o"));
 }
 
 #[tokio::test]

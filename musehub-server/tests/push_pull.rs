@@ -4,6 +4,7 @@
 mod common;
 
 use base64::Engine;
+use common::commits::{Commit, Manifest, commit_adding, push_of};
 use common::*;
 use musehub_mcp::serde_json::{Value, json};
 use musehub_server::{Db, HubSettings};
@@ -12,14 +13,14 @@ fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
 }
 
-/// A push of one commit on `parent` adding `path` with `content`.
-fn push_args(parent: Option<&str>, commit: &str, path: &str, content: &str) -> Value {
-    json!({
-        "owner": "alice", "slug": "jazz-session", "branch": "main", "head_commit_id": commit,
-        "commits": [{"commit_id": commit, "parent_ids": parent.into_iter().collect::<Vec<_>>(), "message": format!("add {path}"), "snapshot_id": format!("snap-{commit}")}],
-        "snapshots": [{"snapshot_id": format!("snap-{commit}"), "manifest": {path: format!("obj-{commit}")}}],
-        "objects": [{"object_id": format!("obj-{commit}"), "path": path, "content_b64": b64(content)}],
-    })
+/// A commit on `parent` whose snapshot holds one file, `path` with `content`.
+fn commit_of(parent: Option<&str>, path: &str, content: &str) -> Commit {
+    commit_adding(parent, &Manifest::new(), path, content.as_bytes())
+}
+
+/// The push of `c` to alice/jazz-session's main.
+fn push_args(c: &Commit) -> Value {
+    push_of("alice", "jazz-session", "main", &[c])
 }
 
 async fn main_head(h: &Hub) -> String {
@@ -55,19 +56,14 @@ async fn commit_count(db: &Db) -> i64 {
 async fn fast_forward_push_then_pull_delta() {
     let h = hub().await;
     let head = main_head(&h).await;
-    let p = h
-        .ok(
-            &user("alice"),
-            "muse_push",
-            push_args(Some(&head), "c-new", "tracks/sax.mid", "sax"),
-        )
-        .await;
+    let new = commit_of(Some(&head), "tracks/sax.mid", "sax");
+    let p = h.ok(&user("alice"), "muse_push", push_args(&new)).await;
     assert_eq!(p["previous_head"], head);
-    assert_eq!(p["head_commit_id"], "c-new");
+    assert_eq!(p["head_commit_id"], new.id);
     assert_eq!(p["commits_stored"], 1);
     assert_eq!(p["objects_stored"], 1);
     assert_eq!(p["bytes_stored"], 3);
-    assert_eq!(main_head(&h).await, "c-new");
+    assert_eq!(main_head(&h).await, new.id);
 
     let d = h
         .ok(
@@ -78,8 +74,16 @@ async fn fast_forward_push_then_pull_delta() {
         .await;
     assert_eq!(d["diverged"], false);
     assert_eq!(d["commits"].as_array().unwrap().len(), 1);
-    assert_eq!(d["commits"][0]["commit_id"], "c-new");
+    assert_eq!(d["commits"][0]["commit_id"], new.id);
     assert_eq!(d["objects"][0]["content_b64"], b64("sax"));
+    assert_eq!(d["objects"][0]["object_id"], muse_core::object_id(b"sax"));
+    assert_eq!(
+        d["objects"][0]["download_url"],
+        format!(
+            "http://127.0.0.1:8080/alice/jazz-session/objects/{}",
+            muse_core::object_id(b"sax")
+        )
+    );
     let full = h
         .ok(
             &anon(),
@@ -93,7 +97,7 @@ async fn fast_forward_push_then_pull_delta() {
         "oldest first"
     );
     let skip = h
-        .ok(&anon(), "muse_pull", json!({"owner": "alice", "slug": "jazz-session", "since_commit_id": head, "object_ids": ["obj-c-new"]}))
+        .ok(&anon(), "muse_pull", json!({"owner": "alice", "slug": "jazz-session", "since_commit_id": head, "object_ids": [muse_core::object_id(b"sax")]}))
         .await;
     assert_eq!(skip["objects"], json!([]));
     assert_eq!(
@@ -115,7 +119,8 @@ async fn fast_forward_push_then_pull_delta() {
         "not_found"
     );
     // Pushing to a new branch creates it.
-    let mut args = push_args(Some("c-new"), "c-side", "tracks/x.mid", "x");
+    let side = commit_of(Some(&new.id), "tracks/x.mid", "x");
+    let mut args = push_args(&side);
     args["branch"] = json!("side");
     assert_eq!(
         h.ok(&user("alice"), "muse_push", args).await["created_branch"],
@@ -139,7 +144,8 @@ async fn non_fast_forward_is_rejected_unless_forced_and_nothing_is_written() {
         .as_str()
         .unwrap()
         .to_string();
-    let args = push_args(Some(&first), "c-rewrite", "tracks/alt.mid", "alt");
+    let rewrite = commit_of(Some(&first), "tracks/alt.mid", "alt");
+    let args = push_args(&rewrite);
     assert_eq!(
         h.err(&user("alice"), "muse_push", args.clone()).await,
         "non_fast_forward"
@@ -149,29 +155,29 @@ async fn non_fast_forward_is_rejected_unless_forced_and_nothing_is_written() {
     forced["force"] = json!(true);
     let p = h.ok(&user("alice"), "muse_push", forced).await;
     assert_eq!(p["forced"], true);
-    assert_eq!(main_head(&h).await, "c-rewrite");
+    assert_eq!(main_head(&h).await, rewrite.id);
 }
 
 #[tokio::test]
 async fn malformed_pushes_and_permissions() {
     let h = hub().await;
     let head = main_head(&h).await;
-    let mut bad = push_args(Some(&head), "c1", "a.mid", "a");
+    let c1 = commit_of(Some(&head), "a.mid", "a");
+    let mut bad = push_args(&c1);
     bad["objects"][0]["content_b64"] = json!("***");
     assert_eq!(h.err(&user("alice"), "muse_push", bad).await, "push_failed");
-    let mut orphan = push_args(Some("ghost"), "c1", "a.mid", "a");
-    orphan["head_commit_id"] = json!("c1");
+    let orphan = commit_of(Some(&"0".repeat(64)), "a.mid", "a");
     assert_eq!(
-        h.err(&user("alice"), "muse_push", orphan).await,
+        h.err(&user("alice"), "muse_push", push_args(&orphan)).await,
         "push_failed"
     );
-    let mut unknown = push_args(Some(&head), "c1", "a.mid", "a");
+    let mut unknown = push_args(&c1);
     unknown["head_commit_id"] = json!("c-missing");
     assert_eq!(
         h.err(&user("alice"), "muse_push", unknown).await,
         "push_failed"
     );
-    let mut missing_obj = push_args(Some(&head), "c1", "a.mid", "a");
+    let mut missing_obj = push_args(&c1);
     missing_obj["objects"] = json!([]);
     assert_eq!(
         h.err(&user("alice"), "muse_push", missing_obj).await,
@@ -179,17 +185,12 @@ async fn malformed_pushes_and_permissions() {
     );
     // Only owner and collaborators push.
     assert_eq!(
-        h.err(
-            &user("carol"),
-            "muse_push",
-            push_args(Some(&head), "c1", "a.mid", "a")
-        )
-        .await,
+        h.err(&user("carol"), "muse_push", push_args(&c1)).await,
         "forbidden"
     );
-    let mut collab = push_args(None, "p1", "ideas/new.mid", "n");
+    let p1 = commit_of(None, "ideas/new.mid", "n");
+    let mut collab = push_args(&p1);
     collab["slug"] = json!("private-sketches");
-    collab["commits"][0]["parent_ids"] = json!([]);
     collab["force"] = json!(true);
     h.ok(&user("bob"), "muse_push", collab).await;
 }
@@ -207,7 +208,7 @@ async fn quota_is_enforced() {
         h.err(
             &user("alice"),
             "muse_push",
-            push_args(Some(&head), "c-big", "big.wav", &big)
+            push_args(&commit_of(Some(&head), "big.wav", &big))
         )
         .await,
         "quota_exceeded"
@@ -215,7 +216,7 @@ async fn quota_is_enforced() {
     h.ok(
         &user("alice"),
         "muse_push",
-        push_args(Some(&head), "c-small", "small.mid", "s"),
+        push_args(&commit_of(Some(&head), "small.mid", "s")),
     )
     .await;
 }
@@ -231,7 +232,16 @@ async fn concurrent_pushes_have_exactly_one_winner() {
         Some(_) => common::fresh_database_url().await,
         None => format!("sqlite://{}", path.display()),
     };
-    let db = Db::connect(&url, HubSettings::default()).await.unwrap();
+    let objects = common::temp_dir("race-objects");
+    let db = Db::connect(
+        &url,
+        HubSettings {
+            objects_dir: Some(objects.clone()),
+            ..HubSettings::default()
+        },
+    )
+    .await
+    .unwrap();
     musehub_server::seed::seed_demo(&db).await.unwrap();
     let server = musehub_server::build_server(
         db.clone(),
@@ -242,18 +252,9 @@ async fn concurrent_pushes_have_exactly_one_winner() {
     let h = Hub { server, db };
     for round in 0..8 {
         let head = main_head(&h).await;
-        let a = push_args(
-            Some(&head),
-            &format!("race-a-{round}"),
-            "a.mid",
-            &format!("a{round}"),
-        );
-        let b = push_args(
-            Some(&head),
-            &format!("race-b-{round}"),
-            "b.mid",
-            &format!("b{round}"),
-        );
+        let ca = commit_of(Some(&head), "a.mid", &format!("a{round}"));
+        let cb = commit_of(Some(&head), "b.mid", &format!("b{round}"));
+        let (a, b) = (push_args(&ca), push_args(&cb));
         let spawn = |args: Value| {
             let server = h.server.clone();
             tokio::spawn(async move {
@@ -287,16 +288,12 @@ async fn concurrent_pushes_have_exactly_one_winner() {
             .unwrap()
             .to_string();
         assert_eq!(main_head(&h).await, won);
-        let lost = if won.starts_with("race-a") {
-            format!("race-b-{round}")
-        } else {
-            format!("race-a-{round}")
-        };
+        let lost = if won == ca.id { &cb } else { &ca };
         let c = h
             .call(
                 &anon(),
                 "musehub_get_commit",
-                json!({"owner": "alice", "slug": "jazz-session", "commit_id": lost}),
+                json!({"owner": "alice", "slug": "jazz-session", "commit_id": lost.id}),
             )
             .await;
         assert_eq!(
@@ -304,7 +301,13 @@ async fn concurrent_pushes_have_exactly_one_winner() {
             json!(true),
             "the loser's commit must not exist"
         );
-        let o = h.call(&anon(), "musehub_read_file", json!({"owner": "alice", "slug": "jazz-session", "object_id": format!("obj-{lost}")})).await;
+        let o = h
+            .call(
+                &anon(),
+                "musehub_read_file",
+                json!({"owner": "alice", "slug": "jazz-session", "object_id": lost.objects[0].0}),
+            )
+            .await;
         assert_eq!(
             o["isError"],
             json!(true),
@@ -315,4 +318,5 @@ async fn concurrent_pushes_have_exactly_one_winner() {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
+    let _ = std::fs::remove_dir_all(&objects);
 }

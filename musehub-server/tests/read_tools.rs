@@ -344,7 +344,17 @@ async fn insights_view_whoami_remote_config() {
     );
 
     let keys = h.ok(&anon(), "muse_config", json!({})).await;
-    assert!(keys["keys"].as_array().unwrap().len() >= 5);
+    let names: Vec<&str> = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["user.name", "user.handle", "user.key", "remote.origin.url"],
+        "the shipped client's keys"
+    );
     let set = h
         .ok(
             &anon(),
@@ -352,7 +362,7 @@ async fn insights_view_whoami_remote_config() {
             json!({"key": "user.name", "value": "Alice M"}),
         )
         .await;
-    assert_eq!(set["command"], "muse config set user.name 'Alice M'");
+    assert_eq!(set["command"], "muse config user.name 'Alice M'");
     assert_eq!(
         h.err(&anon(), "muse_config", json!({"key": "nope"})).await,
         "invalid_argument"

@@ -33,6 +33,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import anyio  # noqa: E402
+import muse_ids  # noqa: E402
 import mcp_types as types  # noqa: E402
 import pytest  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
@@ -136,10 +137,6 @@ def structured(result: types.CallToolResult) -> dict[str, Any]:
     return result.structured_content
 
 
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
-
 def read_json(result: types.ReadResourceResult) -> Any:
     (content,) = result.contents
     assert isinstance(content, types.TextResourceContents), content
@@ -196,8 +193,12 @@ async def test_the_whole_workflow_signed_with_the_documented_hook(mode: str) -> 
         (main,) = [b for b in branches if b["name"] == "main"]
         base = main["head_commit_id"]
 
-        # Push two commits to a feature branch (atomic, fast-forward).
-        c1, c2 = f"e2e-{uuid.uuid4().hex}", f"e2e-{uuid.uuid4().hex}"
+        # Push two commits to a feature branch (atomic, fast-forward), with content ids.
+        commit1, snap1, objs1 = muse_ids.commit([base], {"tracks/bridge.mid": b"bridge v1"}, HANDLE, "Sketch the bridge")
+        commit2, snap2, objs2 = muse_ids.commit(
+            [commit1["commit_id"]], {"tracks/bridge.mid": b"bridge v2"}, HANDLE, "Voice the bridge"
+        )
+        c2 = commit2["commit_id"]
         pushed = structured(
             await client.call_tool(
                 "muse_push",
@@ -205,18 +206,9 @@ async def test_the_whole_workflow_signed_with_the_documented_hook(mode: str) -> 
                     **where,
                     "branch": "feature/bridge",
                     "head_commit_id": c2,
-                    "commits": [
-                        {"commit_id": c1, "parent_ids": [base], "message": "Sketch the bridge", "snapshot_id": f"s-{c1}"},
-                        {"commit_id": c2, "parent_ids": [c1], "message": "Voice the bridge", "snapshot_id": f"s-{c2}"},
-                    ],
-                    "snapshots": [
-                        {"snapshot_id": f"s-{c1}", "manifest": {"tracks/bridge.mid": f"o-{c1}"}},
-                        {"snapshot_id": f"s-{c2}", "manifest": {"tracks/bridge.mid": f"o-{c2}"}},
-                    ],
-                    "objects": [
-                        {"object_id": f"o-{c1}", "path": "tracks/bridge.mid", "content_b64": b64("bridge v1")},
-                        {"object_id": f"o-{c2}", "path": "tracks/bridge.mid", "content_b64": b64("bridge v2")},
-                    ],
+                    "commits": [commit1, commit2],
+                    "snapshots": [snap1, snap2],
+                    "objects": objs1 + objs2,
                 },
             )
         )

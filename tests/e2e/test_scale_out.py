@@ -33,8 +33,9 @@ import time  # noqa: E402
 import uuid  # noqa: E402
 from typing import Any  # noqa: E402
 
+import muse_ids  # noqa: E402
 import pytest  # noqa: E402
-from test_musehub_e2e import HANDLE, URLS, MSignAuth, b64, private_key  # noqa: E402
+from test_musehub_e2e import HANDLE, URLS, MSignAuth, private_key  # noqa: E402
 
 PIDS = [int(p) for p in os.environ.get("MUSEHUB_SCALE_PIDS", "").split(",") if p]
 REDIS_BIN = os.environ.get("MUSEHUB_SCALE_REDIS_BIN", "")
@@ -152,7 +153,8 @@ async def call_tool(http: httpx2.AsyncClient, url: str, sid: str, name: str, arg
 async def push_branch(http: httpx2.AsyncClient, url: str, sid: str, where: dict[str, str], branch: str) -> None:
     branches = (await call_tool(http, url, sid, "musehub_list_branches", where))["branches"]
     (main,) = [b for b in branches if b["name"] == "main"]
-    commit = f"scale-{uuid.uuid4().hex}"
+    c, snap, objects = muse_ids.commit([main["head_commit_id"]], {"a.mid": branch.encode()}, HANDLE, branch)
+    commit = c["commit_id"]
     pushed = await call_tool(
         http,
         url,
@@ -162,9 +164,9 @@ async def push_branch(http: httpx2.AsyncClient, url: str, sid: str, where: dict[
             **where,
             "branch": branch,
             "head_commit_id": commit,
-            "commits": [{"commit_id": commit, "parent_ids": [main["head_commit_id"]], "message": branch, "snapshot_id": f"s-{commit}"}],
-            "snapshots": [{"snapshot_id": f"s-{commit}", "manifest": {"a.mid": f"o-{commit}"}}],
-            "objects": [{"object_id": f"o-{commit}", "path": "a.mid", "content_b64": b64(branch)}],
+            "commits": [c],
+            "snapshots": [snap],
+            "objects": objects,
         },
     )
     assert pushed["head_commit_id"] == commit

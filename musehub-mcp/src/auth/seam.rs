@@ -196,8 +196,8 @@ impl Authenticators {
     }
 
     #[cfg(feature = "http")]
-    /// Every scheme's challenge.
-    fn challenges(&self, refusal: Option<&Refusal>, scope: Option<&str>) -> Vec<HeaderValue> {
+    /// Every scheme's `WWW-Authenticate` challenge, for a 401 of a route of your own.
+    pub fn challenges(&self, refusal: Option<&Refusal>, scope: Option<&str>) -> Vec<HeaderValue> {
         self.list
             .iter()
             .filter_map(|a| HeaderValue::from_str(&a.challenge(&self.realm, refusal, scope)).ok())

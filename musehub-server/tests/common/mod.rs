@@ -5,6 +5,8 @@
 //! created on that server for the test (use a throwaway server: they are not dropped).
 #![allow(dead_code)]
 
+pub mod commits;
+
 use std::sync::Arc;
 
 use musehub_mcp::Identity;
@@ -81,8 +83,13 @@ pub async fn test_db() -> Db {
 }
 
 /// A fresh database with the schema and no data, with these settings.
-pub async fn test_db_with(settings: HubSettings) -> Db {
+pub async fn test_db_with(mut settings: HubSettings) -> Db {
     let url = fresh_database_url().await;
+    // A PostgreSQL database has no file to keep its objects next to: give each test (and
+    // every server instance it starts on that database) its own directory.
+    if settings.objects_dir.is_none() && postgres_url().is_some() {
+        settings.objects_dir = Some(temp_dir("objects"));
+    }
     Db::connect(&url, settings).await.expect("database")
 }
 

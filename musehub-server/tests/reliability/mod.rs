@@ -396,14 +396,27 @@ pub fn push_args(
     content_len: usize,
 ) -> (Value, String, String, Vec<u8>) {
     use base64::Engine;
-    let commit = format!("c-{tag}");
-    let object = format!("o-{tag}");
-    let snapshot = format!("s-{tag}");
     let content: Vec<u8> = tag.bytes().cycle().take(content_len.max(1)).collect();
+    // Real content ids: the hub verifies them (docs/muse-protocol.md).
+    let object = muse_core::object_id(&content);
+    let manifest =
+        std::collections::BTreeMap::from([(format!("tracks/{tag}.mid"), object.clone())]);
+    let snapshot = muse_core::snapshot_id(&manifest);
+    let parents: Vec<String> = parent.into_iter().map(str::to_string).collect();
+    let timestamp = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let message = format!("push {tag}");
+    let commit = muse_core::commit_id(&muse_core::CommitFields {
+        parents: &parents,
+        snapshot_id: Some(&snapshot),
+        author: owner,
+        timestamp: &timestamp,
+        message: &message,
+    })
+    .expect("commit id");
     let args = json!({
         "owner": owner, "slug": slug, "branch": branch, "head_commit_id": commit,
-        "commits": [{"commit_id": commit, "parent_ids": parent.into_iter().collect::<Vec<_>>(),
-                     "message": format!("push {tag}"), "snapshot_id": snapshot}],
+        "commits": [{"commit_id": commit, "parent_ids": parents, "author": owner,
+                     "timestamp": timestamp, "message": message, "snapshot_id": snapshot}],
         "snapshots": [{"snapshot_id": snapshot, "manifest": {format!("tracks/{tag}.mid"): object}}],
         "objects": [{"object_id": object, "path": format!("tracks/{tag}.mid"),
                      "content_b64": base64::engine::general_purpose::STANDARD.encode(&content)}],
@@ -411,9 +424,10 @@ pub fn push_args(
     (args, commit, object, content)
 }
 
-/// Everything the database says is inconsistent: rows that point at nothing, objects whose
-/// stored content does not match their size or hash, branch heads that are not commits,
-/// and SQLite's own integrity and foreign-key checks. Empty when consistent.
+/// Everything the database and the object store say is inconsistent: rows that point at
+/// nothing, objects whose stored bytes are missing or do not match their size or hash, branch
+/// heads that are not commits, and SQLite's own integrity and foreign-key checks. Empty when
+/// consistent.
 pub async fn consistency_problems(db: &musehub_server::Db) -> Vec<String> {
     use base64::Engine;
     use sha2::Digest;
@@ -506,6 +520,22 @@ pub async fn consistency_problems(db: &musehub_server::Db) -> Vec<String> {
         let size: i64 = o.try_get("size_bytes").unwrap_or(-1);
         let hash: String = o.try_get("content_hash").unwrap_or_default();
         let Ok(Some(b64)) = o.try_get::<Option<String>, _>("content_b64") else {
+            // The bytes live in the object store, named by their hash.
+            match db.blobs().path(&hash) {
+                Err(e) => problems.push(format!("object {id}: {e}")),
+                Ok(path) => match musehub_server::blobs::hash_file(&path).await {
+                    Err(e) => problems.push(format!("object {id}: {e}")),
+                    Ok((actual, n)) => {
+                        if n as i64 != size {
+                            problems
+                                .push(format!("object {id}: {n} bytes stored, size says {size}"));
+                        }
+                        if actual != hash {
+                            problems.push(format!("object {id}: content does not match its hash"));
+                        }
+                    }
+                },
+            }
             continue;
         };
         match base64::engine::general_purpose::STANDARD.decode(b64.as_bytes()) {
@@ -573,7 +603,6 @@ pub async fn push_is_whole(
     object: &str,
     content: &[u8],
 ) -> bool {
-    use base64::Engine;
     use sqlx::Row;
     let has_commit = sqlx::query("SELECT snapshot_id FROM commits WHERE commit_id = $1")
         .bind(commit)
@@ -594,14 +623,17 @@ pub async fn push_is_whole(
         .ok()
         .flatten()
         .is_some();
-    let stored = sqlx::query("SELECT content_b64 FROM objects WHERE object_id = $1")
+    let hash = sqlx::query("SELECT content_hash FROM objects WHERE object_id = $1")
         .bind(object)
         .fetch_optional(db.pool())
         .await
         .ok()
         .flatten()
-        .and_then(|r| r.try_get::<Option<String>, _>("content_b64").ok().flatten())
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok());
+        .and_then(|r| r.try_get::<String, _>("content_hash").ok());
+    let stored = match hash {
+        Some(h) => db.blobs().read(&h).await.ok(),
+        None => None,
+    };
     snap_ok && stored.as_deref() == Some(content)
 }
 

@@ -8,18 +8,45 @@
 //! conflict, which is reported, never decided silently. Deleting a path is a change like any
 //! other, so "one side deleted, the other edited" is a conflict too.
 //!
-//! Everything here is pure (no database), so the property tests below can run it over random
-//! histories.
+//! Everything here is pure (no database, no files), so the hub and the `muse` client merge
+//! alike, and the property tests below can run it over random histories.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
-use musehub_mcp::prelude::*;
-use sha2::{Digest, Sha256};
+use serde::Serialize;
 
-use crate::model::CommitView;
+pub use crate::ids::Manifest;
 
-/// A snapshot manifest: path to object id.
-pub type Manifest = BTreeMap<String, String>;
+/// What the merge needs to know about a commit history: each commit's parents and time.
+pub trait Graph {
+    /// The parents of `id`, `None` for a commit the graph does not hold.
+    fn parents(&self, id: &str) -> Option<&[String]>;
+    /// The authoring time of `id` (RFC 3339, compared as text), `""` when unknown.
+    fn timestamp(&self, id: &str) -> &str;
+}
+
+/// One commit of a [`Graph`] held in a map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// Parent ids.
+    pub parents: Vec<String>,
+    /// Authoring time, RFC 3339.
+    pub timestamp: String,
+}
+
+impl Graph for HashMap<String, Node> {
+    fn parents(&self, id: &str) -> Option<&[String]> {
+        self.get(id).map(|n| n.parents.as_slice())
+    }
+    fn timestamp(&self, id: &str) -> &str {
+        self.get(id).map(|n| n.timestamp.as_str()).unwrap_or("")
+    }
+}
+
+/// A resolution named a path that does not conflict.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' does not conflict; resolutions name conflicting paths only")]
+pub struct NotConflicting(pub String);
 
 /// The newest common ancestor of `a` and `b` in `graph`, or `None` when the two histories
 /// share no commit.
@@ -28,7 +55,7 @@ pub type Manifest = BTreeMap<String, String>;
 /// "best" ones, as git calls them); when history criss-crosses and there are several, the
 /// newest (by timestamp, then id) is taken. A base that is too old only turns clean merges
 /// into conflicts: it can never make a change disappear.
-pub fn merge_base(graph: &HashMap<String, CommitView>, a: &str, b: &str) -> Option<String> {
+pub fn merge_base<G: Graph + ?Sized>(graph: &G, a: &str, b: &str) -> Option<String> {
     let ours = ancestors(graph, a);
     let common: HashSet<String> = ancestors(graph, b)
         .into_iter()
@@ -50,30 +77,30 @@ pub fn merge_base(graph: &HashMap<String, CommitView>, a: &str, b: &str) -> Opti
         .into_iter()
         .filter(|c| !redundant.contains(c))
         .max_by(|x, y| {
-            let tx = graph.get(x).map(|c| c.timestamp.as_str()).unwrap_or("");
-            let ty = graph.get(y).map(|c| c.timestamp.as_str()).unwrap_or("");
-            tx.cmp(ty).then_with(|| x.cmp(y))
+            graph
+                .timestamp(x)
+                .cmp(graph.timestamp(y))
+                .then_with(|| x.cmp(y))
         })
 }
 
 /// `head` and every commit it descends from (the commits known to `graph`).
-pub fn ancestors(graph: &HashMap<String, CommitView>, head: &str) -> HashSet<String> {
+pub fn ancestors<G: Graph + ?Sized>(graph: &G, head: &str) -> HashSet<String> {
     let mut seen = HashSet::new();
     let mut queue = VecDeque::from([head.to_string()]);
     while let Some(id) = queue.pop_front() {
-        if !graph.contains_key(&id) || !seen.insert(id.clone()) {
+        let Some(parents) = graph.parents(&id) else {
             continue;
-        }
-        if let Some(c) = graph.get(&id) {
-            queue.extend(c.parent_ids.iter().cloned());
+        };
+        if seen.insert(id.clone()) {
+            queue.extend(parents.iter().cloned());
         }
     }
     seen
 }
 
 /// How a path conflicts.
-#[schema(no_deserialize)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConflictKind {
     /// Both sides changed the file, differently.
@@ -87,8 +114,7 @@ pub enum ConflictKind {
 }
 
 /// One conflicting path, with the object id on each side (`None` where the path is absent).
-#[schema(no_deserialize)]
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Conflict {
     /// The path.
     pub path: String,
@@ -184,12 +210,10 @@ pub fn three_way(base: &Manifest, ours: &Manifest, theirs: &Manifest) -> MergeOu
 pub fn resolve(
     outcome: &mut MergeOutcome,
     resolutions: &BTreeMap<String, Resolution>,
-) -> Result<Vec<Conflict>, ToolError> {
+) -> Result<Vec<Conflict>, NotConflicting> {
     for path in resolutions.keys() {
         if !outcome.conflicts.iter().any(|c| &c.path == path) {
-            return Err(ToolError::invalid_argument(format!(
-                "'{path}' does not conflict; resolutions name conflicting paths only"
-            )));
+            return Err(NotConflicting(path.clone()));
         }
     }
     let mut left = Vec::new();
@@ -212,19 +236,6 @@ pub fn resolve(
     Ok(left)
 }
 
-/// The content id of a manifest: SHA-256 over `path NUL object_id LF` for each entry in path
-/// order, hex. The same files give the same id on the hub and in every client.
-pub fn snapshot_id(manifest: &Manifest) -> String {
-    let mut h = Sha256::new();
-    for (path, oid) in manifest {
-        h.update(path.as_bytes());
-        h.update([0u8]);
-        h.update(oid.as_bytes());
-        h.update([b'\n']);
-    }
-    format!("{:x}", h.finalize())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,23 +248,18 @@ mod tests {
             .collect()
     }
 
-    fn commit(id: &str, parents: &[&str], ts: &str) -> CommitView {
-        CommitView {
-            commit_id: id.into(),
-            parent_ids: parents.iter().map(|p| p.to_string()).collect(),
-            author: "t".into(),
-            message: id.into(),
-            timestamp: ts.into(),
-            snapshot_id: None,
-            branch: "main".into(),
-        }
+    fn commit(id: &str, parents: &[&str], ts: &str) -> (String, Node) {
+        (
+            id.to_string(),
+            Node {
+                parents: parents.iter().map(|p| p.to_string()).collect(),
+                timestamp: ts.into(),
+            },
+        )
     }
 
-    fn graph(commits: &[CommitView]) -> HashMap<String, CommitView> {
-        commits
-            .iter()
-            .map(|c| (c.commit_id.clone(), c.clone()))
-            .collect()
+    fn graph(commits: &[(String, Node)]) -> HashMap<String, Node> {
+        commits.iter().cloned().collect()
     }
 
     #[test]
@@ -335,8 +341,8 @@ mod tests {
         let mut bad = BTreeMap::new();
         bad.insert("clean".to_string(), Resolution::Ours);
         assert_eq!(
-            resolve(&mut out, &bad).unwrap_err().code,
-            "invalid_argument"
+            resolve(&mut out, &bad).unwrap_err(),
+            NotConflicting("clean".into())
         );
     }
 
@@ -358,25 +364,11 @@ mod tests {
         assert_eq!(merge_base(&g, "d", "c").as_deref(), Some("c"));
         // After a merge commit, the merged head is the new base.
         let mut g2 = g.clone();
-        g2.insert("m".into(), commit("m", &["b", "d"], "6"));
-        g2.insert("e".into(), commit("e", &["d"], "7"));
+        g2.extend([commit("m", &["b", "d"], "6"), commit("e", &["d"], "7")]);
         assert_eq!(merge_base(&g2, "m", "e").as_deref(), Some("d"));
         // Unrelated histories.
-        g2.insert("x".into(), commit("x", &[], "8"));
+        g2.extend([commit("x", &[], "8")]);
         assert_eq!(merge_base(&g2, "m", "x"), None);
-    }
-
-    #[test]
-    fn snapshot_ids_depend_on_content_only() {
-        let a = m(&[("a", "1"), ("b", "2")]);
-        let b = m(&[("b", "2"), ("a", "1")]);
-        assert_eq!(snapshot_id(&a), snapshot_id(&b));
-        assert_ne!(snapshot_id(&a), snapshot_id(&m(&[("a", "1")])));
-        // The separator keeps "ab"+"c" apart from "a"+"bc".
-        assert_ne!(
-            snapshot_id(&m(&[("ab", "c")])),
-            snapshot_id(&m(&[("a", "bc")]))
-        );
     }
 
     /// One random edit of a manifest: add, change or delete paths from a small alphabet so
