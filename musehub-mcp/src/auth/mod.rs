@@ -10,6 +10,8 @@
 //! Servers built on the framework enable it with `ServerBuilder::auth` (their own
 //! [`KeyStore`]); [`msign_layer`] offers the same verification to any other axum app.
 
+#[cfg(feature = "bearer")]
+pub mod bearer;
 pub mod header;
 pub mod keys;
 pub mod rate;
