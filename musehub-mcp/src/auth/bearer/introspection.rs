@@ -231,10 +231,10 @@ impl IntrospectionVerifier {
         {
             return Err(TokenError::NotYetValid);
         }
-        if let (Some(want), Some(iss)) = (&self.issuer, answer.get("iss")) {
-            if iss.as_str() != Some(want.as_str()) {
-                return Err(TokenError::WrongIssuer);
-            }
+        if let (Some(want), Some(iss)) = (&self.issuer, answer.get("iss"))
+            && iss.as_str() != Some(want.as_str())
+        {
+            return Err(TokenError::WrongIssuer);
         }
         let audience = strings(answer.get("aud"));
         if !audience.iter().any(|a| self.audiences.contains(a)) {

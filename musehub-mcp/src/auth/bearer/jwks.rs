@@ -57,7 +57,7 @@ struct CacheState {
 
 /// The outcome of looking a key up in one set.
 enum Lookup {
-    Found(Jwk),
+    Found(Box<Jwk>),
     /// Several keys and the token names none.
     NeedKid,
     /// A key with the token's id exists but cannot verify the token's algorithm.
@@ -145,7 +145,7 @@ impl JwksSource {
 
 fn resolve(lookup: Lookup) -> Result<Jwk, TokenError> {
     match lookup {
-        Lookup::Found(k) => Ok(k),
+        Lookup::Found(k) => Ok(*k),
         Lookup::NeedKid => Err(TokenError::Malformed(
             "the token names no key (kid) and the key set has several".into(),
         )),
@@ -191,14 +191,14 @@ fn lookup(set: &JwkSet, kid: Option<&str>, alg: JwtAlgorithm) -> Lookup {
                 .filter(|k| k.common.key_id.as_deref() == Some(kid))
                 .collect();
             match named.iter().find(|k| fits(k, alg)) {
-                Some(k) => Lookup::Found((**k).clone()),
+                Some(k) => Lookup::Found(Box::new((**k).clone())),
                 None if named.is_empty() => Lookup::NotFound,
                 None => Lookup::WrongType,
             }
         }
         None => match usable.as_slice() {
             [] => Lookup::NotFound,
-            [only] if fits(only, alg) => Lookup::Found((*only).clone()),
+            [only] if fits(only, alg) => Lookup::Found(Box::new((*only).clone())),
             [_] => Lookup::WrongType,
             _ => Lookup::NeedKid,
         },
