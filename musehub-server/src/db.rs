@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "msign keys",
         include_str!("../migrations/0002_msign_keys.sql"),
     ),
+    (4, "oauth", include_str!("../migrations/0004_oauth.sql")),
 ];
 
 /// Which database is behind the pool.

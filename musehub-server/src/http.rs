@@ -22,15 +22,26 @@ use serde_json::Value;
 
 use crate::db::Db;
 
-/// The whole application for `server` over `db`: `/mcp`, its docs, `/healthz`, `/readyz`, and
-/// the request log.
+/// The whole application for `server` over `db`: `/mcp`, its docs, `/healthz`, `/readyz`, the
+/// OAuth authorization server with its default settings, and the request log.
 pub fn app(server: Arc<Server>, db: Db) -> Router {
+    let oauth = crate::oauth::OAuth::new(
+        db.clone(),
+        crate::oauth::OAuthSettings::default(),
+        &crate::AuthSettings::default(),
+    );
+    app_with_oauth(server, db, &oauth)
+}
+
+/// [`app`] with the OAuth side configured by the caller (the binary's settings).
+pub fn app_with_oauth(server: Arc<Server>, db: Db, oauth: &crate::oauth::OAuth) -> Router {
     let max_body = server.config().max_body_bytes;
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state((server.clone(), db.clone()))
         .merge(crate::connect::routes(server.clone(), db))
+        .merge(crate::oauth::routes(oauth))
         .merge(musehub_mcp::transport::http::router(server))
         .layer(axum::middleware::from_fn(move |req, next| {
             log_requests(max_body, req, next)

@@ -16,9 +16,12 @@ pub mod http;
 pub mod keys;
 pub mod merge;
 pub mod model;
+pub mod oauth;
 pub mod prompts;
 pub mod resources;
+pub mod scopes;
 pub mod seed;
+pub mod tokens;
 pub mod tools;
 
 use std::collections::HashMap;

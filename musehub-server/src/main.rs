@@ -15,8 +15,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use musehub_mcp::auth::{MSignSigner, RateLimitConfig};
 use musehub_server::keys::{self, KeyInfo};
+use musehub_server::oauth::{FileOAuth, OAuthArgs, OAuthSettings};
 use musehub_server::{AuthSettings, Db, HubSettings};
 use serde::Deserialize;
+
+mod cli_auth;
 
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
 const DEFAULT_DATABASE: &str = "sqlite://musehub.db";
@@ -35,8 +38,9 @@ const DEFAULT_DATABASE: &str = "sqlite://musehub.db";
         client. Unsigned callers can read; write tools need a signature.\n\n\
         Precedence: command line, then environment variables, then the --config TOML file \
         (keys: bind, database_url, public_url, push_quota_bytes, seed_demo, log_format, \
-        auth_skew_secs, redis_url, and a [rate_limits] table with enabled, agent_per_minute, \
-        human_per_minute, anonymous_per_minute, push_per_minute), then defaults."
+        auth_skew_secs, redis_url, a [rate_limits] table with enabled, agent_per_minute, \
+        human_per_minute, anonymous_per_minute, push_per_minute, and an [oauth] table whose keys \
+        each --oauth-* flag names; see docs/auth.md), then defaults."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -97,6 +101,9 @@ struct Cli {
     /// Default: none (everything in this process).
     #[arg(long, env = "MUSEHUB_REDIS_URL")]
     redis_url: Option<String>,
+    /// The OAuth authorization server's lifetimes and limits, or an external issuer.
+    #[command(flatten)]
+    oauth: OAuthArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -105,6 +112,22 @@ enum Command {
     Keys {
         #[command(subcommand)]
         action: KeysCommand,
+    },
+    /// Manage Bearer agent tokens (`mha_…`) in the database of --database-url.
+    Tokens {
+        #[command(subcommand)]
+        action: cli_auth::TokensCommand,
+    },
+    /// Print a one-time code that signs HANDLE in on the OAuth sign-in page (for MCP clients
+    /// that connect with OAuth). A handle without a user gets one.
+    LoginCode {
+        /// The handle to sign in as.
+        #[arg(long, allow_hyphen_values = true)]
+        handle: String,
+        /// How long the code is valid, in seconds (default: the oauth login_code_ttl_secs
+        /// setting, 600).
+        #[arg(long)]
+        ttl_secs: Option<u64>,
     },
     /// Write the catalogue's documentation without starting a server: the docs.json manifest
     /// or a Markdown reference. With --check, fail when a tool or a parameter lacks a
@@ -236,6 +259,8 @@ struct FileConfig {
     redis_url: Option<String>,
     #[serde(default)]
     rate_limits: FileRateLimits,
+    #[serde(default)]
+    oauth: FileOAuth,
 }
 
 struct Settings {
@@ -249,6 +274,7 @@ struct Settings {
     log_format: String,
     redis_url: Option<String>,
     auth: AuthSettings,
+    oauth: OAuthSettings,
 }
 
 fn read_file_config(path: Option<&Path>) -> anyhow::Result<FileConfig> {
@@ -313,7 +339,9 @@ fn settings(cli: Cli) -> anyhow::Result<Settings> {
         .database_url
         .or(file.database_url)
         .unwrap_or_else(|| DEFAULT_DATABASE.into());
+    let oauth = OAuthSettings::resolve(&cli.oauth, &file.oauth);
     Ok(Settings {
+        oauth,
         bind,
         stdio: cli.stdio,
         stdio_as: cli.stdio_as.clone(),
@@ -398,9 +426,39 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("opening the database {url}"))?;
             keys_command(&db, action).await
         }
+        Some(Command::Tokens { action }) => {
+            init_logging("text", "warn");
+            let db = open_for_command(&cli).await?;
+            cli_auth::tokens_command(&db, action).await
+        }
+        Some(Command::LoginCode { handle, ttl_secs }) => {
+            init_logging("text", "warn");
+            let file = read_file_config(cli.config.as_deref())?;
+            let ttl = ttl_secs.unwrap_or_else(|| {
+                OAuthSettings::resolve(&cli.oauth, &file.oauth)
+                    .login_code_ttl
+                    .as_secs()
+            });
+            let db = open_for_command(&cli).await?;
+            cli_auth::login_code_command(&db, &handle, ttl).await
+        }
         Some(Command::Docs { format, out, check }) => docs_command(format, out, check).await,
         None => serve(cli).await,
     }
+}
+
+/// The database of --database-url (or the config file, or the default) for a management
+/// command.
+async fn open_for_command(cli: &Cli) -> anyhow::Result<Db> {
+    let file = read_file_config(cli.config.as_deref())?;
+    let url = cli
+        .database_url
+        .clone()
+        .or(file.database_url)
+        .unwrap_or_else(|| DEFAULT_DATABASE.into());
+    Db::connect(&url, HubSettings::default())
+        .await
+        .with_context(|| format!("opening the database {}", redacted(&url)))
 }
 
 fn sign(
@@ -563,7 +621,8 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     }
 
-    let app = musehub_server::http::app(server.clone(), db);
+    let oauth = musehub_server::oauth::OAuth::new(db.clone(), s.oauth.clone(), &s.auth);
+    let app = musehub_server::http::app_with_oauth(server.clone(), db, &oauth);
     let listener = tokio::net::TcpListener::bind(s.bind)
         .await
         .with_context(|| format!("binding {}", s.bind))?;
@@ -574,6 +633,7 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         server.config().redis_url.as_deref(),
         &s.auth,
     );
+    print_oauth_banner(&oauth);
     musehub_mcp::transport::http::serve_router(
         Arc::clone(&server),
         app,
@@ -659,6 +719,28 @@ fn print_banner(addr: SocketAddr, database: &str, redis: Option<&str>, auth: &Au
     println!(
         "  stdio:         musehub-server --stdio --database-url {}",
         redacted(database)
+    );
+}
+
+fn print_oauth_banner(oauth: &musehub_server::oauth::OAuth) {
+    println!();
+    if oauth.settings().embedded() {
+        println!("OAuth (MCP authorization; see docs/auth.md):");
+        println!(
+            "  issuer:    {}  (metadata {}/.well-known/oauth-authorization-server)",
+            oauth.issuer(),
+            oauth.issuer()
+        );
+        println!(
+            "  sign in:   musehub-server login-code --handle YOU   (one-time code for the sign-in page)"
+        );
+    } else if let Some(issuer) = &oauth.settings().external_issuer {
+        println!("OAuth: tokens from the external issuer {issuer} (docs/deploy.md)");
+    } else {
+        println!("OAuth: off (--no-oauth)");
+    }
+    println!(
+        "  tokens:    musehub-server tokens create --handle YOU --agent NAME   (Authorization: Bearer mha_...)"
     );
 }
 

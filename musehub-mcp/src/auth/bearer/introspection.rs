@@ -264,6 +264,10 @@ impl IntrospectionVerifier {
             .and_then(Value::as_str)
             .map(str::to_string);
         info.expires_at = exp;
+        info.token_id = answer
+            .get("jti")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         Ok(info)
     }
 

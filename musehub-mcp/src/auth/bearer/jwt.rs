@@ -302,6 +302,7 @@ impl JwtVerifier {
         info.client_id =
             string_claim(&claims, "client_id").or_else(|| string_claim(&claims, "azp"));
         info.expires_at = claims.get("exp").and_then(Value::as_u64);
+        info.token_id = string_claim(&claims, "jti");
         if let Some(agent) = self
             .agent_claim
             .as_deref()

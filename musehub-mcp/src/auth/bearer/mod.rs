@@ -66,6 +66,9 @@ pub struct TokenInfo {
     pub is_agent: bool,
     /// The agent's name, for agents.
     pub agent_name: Option<String>,
+    /// The token's own identifier (a JWT's `jti`, a stored token's id), for revocation lists
+    /// and audit logs.
+    pub token_id: Option<String>,
 }
 
 impl TokenInfo {
@@ -79,6 +82,7 @@ impl TokenInfo {
             expires_at: None,
             is_agent: false,
             agent_name: None,
+            token_id: None,
         }
     }
     /// With these scopes.
@@ -114,6 +118,15 @@ impl TokenInfo {
         self.is_agent = true;
         self.agent_name = Some(name.into());
         self
+    }
+    /// With this token identifier.
+    pub fn with_token_id(mut self, id: impl Into<String>) -> Self {
+        self.token_id = Some(id.into());
+        self
+    }
+    /// The token identifier, if known.
+    pub fn token_id(&self) -> Option<&str> {
+        self.token_id.as_deref()
     }
     /// The caller's handle.
     pub fn subject(&self) -> &str {
