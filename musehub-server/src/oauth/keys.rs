@@ -38,6 +38,24 @@ pub struct SigningKey {
     encoding: EncodingKey,
 }
 
+impl SigningKey {
+    /// The key id (`kid`) it is published under.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// A compact JWS (`typ: at+jwt`, EdDSA, this key's `kid`) over `claims`.
+    pub fn sign_claims(
+        &self,
+        claims: &serde_json::Value,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        header.typ = Some("at+jwt".into());
+        jsonwebtoken::encode(&header, claims, &self.encoding)
+    }
+}
+
 /// PKCS#8 v1 wrapping of an Ed25519 seed (RFC 8410): the fixed 16-byte prefix, then the seed.
 fn pkcs8_ed25519(seed: &[u8; 32]) -> Vec<u8> {
     const PREFIX: [u8; 16] = [
@@ -189,10 +207,8 @@ impl OAuth {
             "exp": iat + ttl as i64,
             "jti": format!("{}.{}", c.grant_id, super::random_secret(12)),
         });
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(key.kid.clone());
-        header.typ = Some("at+jwt".into());
-        let token = jsonwebtoken::encode(&header, &claims, &key.encoding)
+        let token = key
+            .sign_claims(&claims)
             .map_err(|e| sqlx::Error::Protocol(format!("signing an access token: {e}")))?;
         Ok((token, ttl))
     }
