@@ -2,20 +2,20 @@
 //! in (the MCP authorization specification, 2025-11-25 and 2026-07-28), and the token
 //! verifier the resource server (`/mcp`) uses for every Bearer token.
 //!
-//! - [`metadata`]: RFC 8414 authorization-server metadata at
+//! - [`metadata`] — RFC 8414 authorization-server metadata at
 //!   `/.well-known/oauth-authorization-server`, and the RFC 9728 document the resource server
 //!   publishes.
-//! - [`registration`]: dynamic client registration (RFC 7591) at `/oauth/register`, and Client
+//! - [`registration`] — dynamic client registration (RFC 7591) at `/oauth/register`, and Client
 //!   ID Metadata Documents (an https `client_id` whose JSON document the hub fetches).
-//! - [`authorize`]: `/oauth/authorize`, the server-rendered sign-in/consent page (a one-time
+//! - [`authorize`] — `/oauth/authorize`, the server-rendered sign-in/consent page (a one-time
 //!   code from `musehub-server login-code`, or an MSign signature over a challenge), PKCE S256
 //!   only, exact redirect-URI matching, no open redirect.
-//! - [`token`]: `/oauth/token` (authorization code, refresh with rotation and reuse detection)
+//! - [`token`] — `/oauth/token` (authorization code, refresh with rotation and reuse detection)
 //!   and `/oauth/revoke` (RFC 7009).
-//! - [`keys`]: the hub's Ed25519 signing key (in the database, generated on first start), the
+//! - [`keys`] — the hub's Ed25519 signing key (in the database, generated on first start), the
 //!   JWKS at `/oauth/jwks`, and the verifier of the hub's own access tokens, which reads the
 //!   keys through the same JWKS path it would use with an external identity provider.
-//! - [`storage`]: every piece of state, in the database, so that any instance verifies and
+//! - [`storage`] — every piece of state, in the database, so that any instance verifies and
 //!   redeems what another issued.
 
 pub mod authorize;

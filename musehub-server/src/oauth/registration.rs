@@ -162,13 +162,13 @@ fn check_metadata(
             "grant_types: only authorization_code (and refresh_token) are supported".into(),
         );
     }
-    if let Some(rt) = obj.get("response_types") {
-        if strings(Some(rt)).is_none_or(|r| r.iter().any(|t| t != "code")) {
-            return bad(
-                "invalid_client_metadata",
-                "response_types: only code is supported".into(),
-            );
-        }
+    if let Some(rt) = obj.get("response_types")
+        && strings(Some(rt)).is_none_or(|r| r.iter().any(|t| t != "code"))
+    {
+        return bad(
+            "invalid_client_metadata",
+            "response_types: only code is supported".into(),
+        );
     }
     let auth_method = match obj.get("token_endpoint_auth_method") {
         None if cimd => "none".to_string(),

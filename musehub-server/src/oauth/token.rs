@@ -439,12 +439,12 @@ async fn revoke(State(oauth): State<OAuth>, headers: HeaderMap, body: Bytes) -> 
                     .await
                     .map_err(unavailable)?;
             }
-        } else if let Some((jti, exp, owner)) = own_access_token(&oauth, t).await {
-            if owner == client.client_id {
-                storage::revoke_jti(db, &jti, exp)
-                    .await
-                    .map_err(unavailable)?;
-            }
+        } else if let Some((jti, exp, owner)) = own_access_token(&oauth, t).await
+            && owner == client.client_id
+        {
+            storage::revoke_jti(db, &jti, exp)
+                .await
+                .map_err(unavailable)?;
         }
         Ok::<_, Refusal>(json_ok(StatusCode::OK, &json!({})))
     };
