@@ -1,5 +1,5 @@
-//! The binary's `tokens` and `login-code` commands (compiled into the binary only). Secrets
-//! are printed once on stdout and never logged.
+//! The binary's `tokens` and `login-code` commands and the OAuth lines of its banner (compiled
+//! into the binary only). Secrets are printed once on stdout and never logged.
 
 use anyhow::Context;
 use clap::Subcommand;
@@ -126,4 +126,27 @@ pub async fn login_code_command(db: &Db, handle: &str, ttl_secs: u64) -> anyhow:
         ttl_secs.div_ceil(60)
     );
     Ok(())
+}
+
+/// The banner's OAuth lines: the issuer and how to sign in, or the external issuer.
+pub fn print_oauth_banner(oauth: &musehub_server::oauth::OAuth) {
+    println!();
+    if oauth.settings().embedded() {
+        println!("OAuth (MCP authorization; see docs/auth.md):");
+        println!(
+            "  issuer:    {}  (metadata {}/.well-known/oauth-authorization-server)",
+            oauth.issuer(),
+            oauth.issuer()
+        );
+        println!(
+            "  sign in:   musehub-server login-code --handle YOU   (one-time code for the sign-in page)"
+        );
+    } else if let Some(issuer) = &oauth.settings().external_issuer {
+        println!("OAuth: tokens from the external issuer {issuer} (docs/deploy.md)");
+    } else {
+        println!("OAuth: off (--no-oauth)");
+    }
+    println!(
+        "  tokens:    musehub-server tokens create --handle YOU --agent NAME   (Authorization: Bearer mha_...)"
+    );
 }

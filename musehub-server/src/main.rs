@@ -633,7 +633,7 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         server.config().redis_url.as_deref(),
         &s.auth,
     );
-    print_oauth_banner(&oauth);
+    cli_auth::print_oauth_banner(&oauth);
     musehub_mcp::transport::http::serve_router(
         Arc::clone(&server),
         app,
@@ -719,28 +719,6 @@ fn print_banner(addr: SocketAddr, database: &str, redis: Option<&str>, auth: &Au
     println!(
         "  stdio:         musehub-server --stdio --database-url {}",
         redacted(database)
-    );
-}
-
-fn print_oauth_banner(oauth: &musehub_server::oauth::OAuth) {
-    println!();
-    if oauth.settings().embedded() {
-        println!("OAuth (MCP authorization; see docs/auth.md):");
-        println!(
-            "  issuer:    {}  (metadata {}/.well-known/oauth-authorization-server)",
-            oauth.issuer(),
-            oauth.issuer()
-        );
-        println!(
-            "  sign in:   musehub-server login-code --handle YOU   (one-time code for the sign-in page)"
-        );
-    } else if let Some(issuer) = &oauth.settings().external_issuer {
-        println!("OAuth: tokens from the external issuer {issuer} (docs/deploy.md)");
-    } else {
-        println!("OAuth: off (--no-oauth)");
-    }
-    println!(
-        "  tokens:    musehub-server tokens create --handle YOU --agent NAME   (Authorization: Bearer mha_...)"
     );
 }
 
