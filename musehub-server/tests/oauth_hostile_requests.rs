@@ -515,3 +515,28 @@ async fn no_secret_reaches_the_log() {
         assert!(!text.contains(s), "the {what} is in the log");
     }
 }
+
+#[tokio::test]
+async fn a_hostile_client_name_is_escaped_on_the_consent_page() {
+    let hub = hub().await;
+    let (status, reg) = hub
+        .register_raw(&json!({
+            "client_name": "<script>alert(1)</script>\"><img src=x onerror=alert(2)>",
+            "redirect_uris": [REDIRECT],
+            "token_endpoint_auth_method": "none",
+        }))
+        .await;
+    assert_eq!(status, 201, "{reg}");
+    let client = Client {
+        id: reg["client_id"].as_str().unwrap().to_string(),
+        secret: None,
+    };
+    let (_, challenge) = pkce();
+    let page = Page::read(hub.authorize_client(&client, &challenge, "s").await).await;
+    assert!(!page.html.contains("<script"), "{}", page.html);
+    assert!(!page.html.contains("<img"), "{}", page.html);
+    assert!(
+        page.html
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img")
+    );
+}
