@@ -333,30 +333,38 @@ async fn bad_signatures_alg_none_and_key_confusion_are_refused() {
 #[tokio::test]
 async fn an_unknown_kid_refetches_once_then_is_refused() {
     let (rsa, ed) = (rsa_a(), ed25519());
+    // Every token is signed up front: RSA signing in a debug build is slow enough that doing
+    // it inside the timed part could outlast the refetch interval on a loaded machine.
+    let good = sign(&rsa, &claims());
+    let stranger = sign(&rsa_b("nobody"), &claims());
+    let burst: Vec<String> = (0..20)
+        .map(|i| sign(&rsa_b(&format!("made-up-{i}")), &claims()))
+        .collect();
+    let rotated = sign(&ed, &claims());
+    let interval = Duration::from_millis(1000);
+
     let (idp, addr) = idp_with(&[&rsa]).await;
-    let v = verifier(addr, Duration::from_secs(3600), Duration::from_millis(300));
-    v.verify(&sign(&rsa, &claims())).await.unwrap();
+    let v = verifier(addr, Duration::from_secs(3600), interval);
+    v.verify(&good).await.unwrap();
     assert_eq!(idp.jwks_hits.load(Ordering::SeqCst), 1);
 
-    tokio::time::sleep(Duration::from_millis(350)).await;
-    let stranger = sign(&rsa_b("nobody"), &claims());
+    tokio::time::sleep(interval + Duration::from_millis(100)).await;
     assert_eq!(v.verify(&stranger).await, Err(TokenError::UnknownKey));
     assert_eq!(
         idp.jwks_hits.load(Ordering::SeqCst),
         2,
         "one refetch for the unknown kid"
     );
-    // A burst of made-up kids within the interval costs the IdP nothing more.
-    for i in 0..20 {
-        let t = sign(&rsa_b(&format!("made-up-{i}")), &claims());
-        assert_eq!(v.verify(&t).await, Err(TokenError::UnknownKey));
+    // A burst of made-up kids right after costs the IdP nothing more.
+    for t in &burst {
+        assert_eq!(v.verify(t).await, Err(TokenError::UnknownKey));
     }
     assert_eq!(idp.jwks_hits.load(Ordering::SeqCst), 2);
 
     // The IdP rotates in a new key: once the interval has passed, its tokens verify.
     idp.jwks.lock().push(ed.jwk.clone());
-    tokio::time::sleep(Duration::from_millis(350)).await;
-    v.verify(&sign(&ed, &claims())).await.unwrap();
+    tokio::time::sleep(interval + Duration::from_millis(100)).await;
+    v.verify(&rotated).await.unwrap();
     assert_eq!(idp.jwks_hits.load(Ordering::SeqCst), 3);
     assert_eq!(v.jwks().fetch_count(), 3);
 }
