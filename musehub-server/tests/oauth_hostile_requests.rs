@@ -540,3 +540,28 @@ async fn a_hostile_client_name_is_escaped_on_the_consent_page() {
             .contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img")
     );
 }
+
+#[tokio::test]
+async fn sign_in_pages_are_bounded_hub_wide() {
+    let hub = start(musehub_server::oauth::OAuthSettings {
+        pending_max: 2,
+        ..musehub_server::oauth::OAuthSettings::default()
+    })
+    .await;
+    let client = hub.public_client().await;
+    let (_, challenge) = pkce();
+    for _ in 0..2 {
+        let r = hub.authorize_client(&client, &challenge, "s").await;
+        assert_eq!(r.status().as_u16(), 200);
+    }
+    let r = hub.authorize_client(&client, &challenge, "s").await;
+    assert_eq!(r.status().as_u16(), 503);
+    assert!(r.headers().get("location").is_none());
+    // Expired pages do not count.
+    sqlx::query("UPDATE oauth_pending SET expires_at = 0")
+        .execute(hub.db.pool())
+        .await
+        .unwrap();
+    let r = hub.authorize_client(&client, &challenge, "s").await;
+    assert_eq!(r.status().as_u16(), 200);
+}

@@ -223,6 +223,16 @@ async fn authorize(State(oauth): State<OAuth>, RawQuery(query): RawQuery) -> Res
             _ => return fail("invalid_target", "resource is not this hub's MCP endpoint"),
         },
     };
+    match storage::count_pending(oauth.db()).await {
+        Ok(n) if n >= oauth.settings().pending_max => {
+            return error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Too many sign-ins are in progress on this hub. Try again in a few minutes.",
+            );
+        }
+        Ok(_) => {}
+        Err(e) => return storage_failure(e),
+    }
     let id = random_secret(32);
     let csrf = random_secret(32);
     let pending = Pending {

@@ -25,6 +25,9 @@ pub struct OAuthSettings {
     pub login_code_ttl: Duration,
     /// Failed sign-ins on one consent page before it is closed (default 5).
     pub consent_max_attempts: u32,
+    /// Sign-in pages open at once, hub-wide (default 10,000; more get 503 until some expire:
+    /// the authorization endpoint needs no credentials, so this bounds what it can store).
+    pub pending_max: i64,
     /// Dynamic client registration (RFC 7591) open (default true).
     pub dcr_enabled: bool,
     /// The largest registration request, in bytes (default 16 KiB).
@@ -66,6 +69,7 @@ impl Default for OAuthSettings {
             pending_ttl: Duration::from_secs(600),
             login_code_ttl: Duration::from_secs(600),
             consent_max_attempts: 5,
+            pending_max: 10_000,
             dcr_enabled: true,
             dcr_max_body_bytes: 16 * 1024,
             dcr_max_redirect_uris: 10,
@@ -109,6 +113,9 @@ pub struct OAuthArgs {
     /// oauth.consent_max_attempts.
     #[arg(long, env = "MUSEHUB_OAUTH_CONSENT_MAX_ATTEMPTS")]
     pub oauth_consent_max_attempts: Option<u32>,
+    /// Sign-in pages open at once, hub-wide. Default 10000. TOML: oauth.pending_max.
+    #[arg(long, env = "MUSEHUB_OAUTH_PENDING_MAX")]
+    pub oauth_pending_max: Option<i64>,
     /// Close dynamic client registration. TOML: oauth.dcr_enabled = false.
     #[arg(long, env = "MUSEHUB_OAUTH_NO_DCR")]
     pub oauth_no_dcr: bool,
@@ -162,6 +169,7 @@ pub struct FileOAuth {
     pending_ttl_secs: Option<u64>,
     login_code_ttl_secs: Option<u64>,
     consent_max_attempts: Option<u32>,
+    pending_max: Option<i64>,
     dcr_enabled: Option<bool>,
     dcr_max_body_bytes: Option<usize>,
     dcr_max_redirect_uris: Option<usize>,
@@ -210,6 +218,11 @@ impl OAuthSettings {
                 .oauth_consent_max_attempts
                 .or(file.consent_max_attempts)
                 .unwrap_or(d.consent_max_attempts)
+                .max(1),
+            pending_max: args
+                .oauth_pending_max
+                .or(file.pending_max)
+                .unwrap_or(d.pending_max)
                 .max(1),
             dcr_enabled: !args.oauth_no_dcr && file.dcr_enabled.unwrap_or(d.dcr_enabled),
             dcr_max_body_bytes: args

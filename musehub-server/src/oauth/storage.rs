@@ -149,6 +149,15 @@ pub async fn put_pending(db: &Db, id: &str, p: &Pending, ttl_secs: i64) -> Resul
     Ok(())
 }
 
+/// How many pending authorizations have not expired.
+pub async fn count_pending(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COUNT(*) AS n FROM oauth_pending WHERE expires_at >= $1")
+        .bind(unix_now())
+        .fetch_one(db.pool())
+        .await?
+        .try_get("n")
+}
+
 /// The pending authorization `id`, while it has not expired.
 pub async fn get_pending(db: &Db, id: &str) -> Result<Option<Pending>, sqlx::Error> {
     let row = sqlx::query(
