@@ -2,7 +2,7 @@
 # The whole test suite, as CI runs it: the Rust tests (unit, integration, compile-fail), the
 # official MCP conformance suite against the conformance example, interop tests with the
 # official Python and TypeScript MCP clients, and the docs page in headless chromium. Installs
-# the npm and pip packages (and chromium) it needs.
+# the npm and pip packages (and chromium) it needs. The OAuth consent page runs in chromium too.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -20,6 +20,10 @@ cargo test --workspace
 
 echo "== docs page in a real browser (installs Debian's chromium when missing)"
 tests/docs-browser/run.sh
+
+echo "== OAuth sign-in/consent page in a real browser (musehub-server, chromium)"
+cargo build -p musehub-server
+tests/oauth-browser/run.sh "$root/target/debug/musehub-server"
 
 echo "== conformance server (release build)"
 cargo build --release -p musehub-examples --bin conformance

@@ -58,6 +58,9 @@ pub struct FileConfig {
     /// The `[rate_limits]` table.
     #[serde(default)]
     pub rate_limits: FileRateLimits,
+    /// The `[oauth]` table (docs/auth.md).
+    #[serde(default)]
+    pub oauth: crate::oauth::FileOAuth,
 }
 
 /// The file could not be used.

@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "object store",
         include_str!("../migrations/0003_object_store.sql"),
     ),
+    (4, "oauth", include_str!("../migrations/0004_oauth.sql")),
 ];
 
 /// Which database is behind the pool.

@@ -26,15 +26,23 @@ use serde_json::Value;
 
 use crate::db::Db;
 
-/// The whole application for `server` over `db` with the default authentication settings:
-/// see [`app_with`].
+/// The whole application for `server` over `db` with the default authentication and OAuth
+/// settings: see [`app_with`].
 pub fn app(server: Arc<Server>, db: Db) -> Router {
-    app_with(server, db, &crate::AuthSettings::default())
+    let auth = crate::AuthSettings::default();
+    let oauth = crate::oauth::OAuth::new(db.clone(), crate::oauth::OAuthSettings::default(), &auth);
+    app_with(server, db, &auth, &oauth)
 }
 
-/// The whole application: `/mcp`, its docs, the HTTP remote (verified with `auth`'s skew and
-/// limited by its rate limits, like `/mcp`), `/healthz`, `/readyz`, and the request log.
-pub fn app_with(server: Arc<Server>, db: Db, auth: &crate::AuthSettings) -> Router {
+/// The whole application: `/mcp`, its docs, the HTTP remote (authenticated like `/mcp` and
+/// limited by `auth`'s rate limits), the OAuth authorization server, `/healthz`, `/readyz`,
+/// and the request log.
+pub fn app_with(
+    server: Arc<Server>,
+    db: Db,
+    auth: &crate::AuthSettings,
+    oauth: &crate::oauth::OAuth,
+) -> Router {
     let max_body = server.config().max_body_bytes;
     let limits = auth.rate_limits.as_ref().map(RateLimits::new);
     Router::new()
@@ -43,6 +51,7 @@ pub fn app_with(server: Arc<Server>, db: Db, auth: &crate::AuthSettings) -> Rout
         .with_state((server.clone(), db.clone()))
         .merge(crate::connect::routes(server.clone(), db.clone()))
         .merge(crate::muse::remote_http::routes(server.clone(), db, limits))
+        .merge(crate::oauth::routes(oauth))
         .merge(musehub_mcp::router(server))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(move |req, next| {

@@ -29,11 +29,14 @@ pub mod identity;
 pub mod issues;
 pub mod keys;
 pub mod muse;
+pub mod oauth;
 pub mod params;
 pub mod prompts;
 pub mod proposals;
 pub mod repos;
+pub mod scopes;
 pub mod seed;
+pub mod tokens;
 
 use std::sync::Arc;
 use std::time::Duration;

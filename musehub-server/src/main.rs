@@ -16,7 +16,10 @@ use musehub_mcp::auth::{MSignSigner, RateLimitConfig};
 use musehub_server::admin::{self, KeysCommand};
 use musehub_server::config::{FileConfig, FileRateLimits, read_file_config, redacted};
 use musehub_server::keys;
+use musehub_server::oauth::{OAuthArgs, OAuthSettings};
 use musehub_server::{AuthSettings, Db, HubSettings};
+
+mod cli_auth;
 
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
 const DEFAULT_DATABASE: &str = "sqlite://musehub.db";
@@ -36,8 +39,9 @@ const DEFAULT_DATABASE: &str = "sqlite://musehub.db";
         Precedence: command line, then environment variables, then the --config TOML file \
         (keys: bind, database_url, public_url, push_quota_bytes, seed_demo, log_format, \
         auth_skew_secs, redis_url, objects_dir, max_object_bytes, upload_chunk_bytes, \
-        max_inline_read_bytes, and a [rate_limits] table with enabled, agent_per_minute, \
-        human_per_minute, anonymous_per_minute, push_per_minute), then defaults."
+        max_inline_read_bytes, a [rate_limits] table with enabled, agent_per_minute, \
+        human_per_minute, anonymous_per_minute, push_per_minute, and an [oauth] table whose \
+        keys each --oauth-* flag names; see docs/auth.md), then defaults."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -114,6 +118,9 @@ struct Cli {
     /// Default: none (everything in this process).
     #[arg(long, env = "MUSEHUB_REDIS_URL")]
     redis_url: Option<String>,
+    /// The OAuth authorization server's lifetimes and limits, or an external issuer.
+    #[command(flatten)]
+    oauth: OAuthArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -122,6 +129,22 @@ enum Command {
     Keys {
         #[command(subcommand)]
         action: KeysCommand,
+    },
+    /// Manage Bearer agent tokens (`mha_…`) in the database of --database-url.
+    Tokens {
+        #[command(subcommand)]
+        action: cli_auth::TokensCommand,
+    },
+    /// Print a one-time code that signs HANDLE in on the OAuth sign-in page (for MCP clients
+    /// that connect with OAuth). A handle without a user gets one.
+    LoginCode {
+        /// The handle to sign in as.
+        #[arg(long, allow_hyphen_values = true)]
+        handle: String,
+        /// How long the code is valid, in seconds (default: the oauth login_code_ttl_secs
+        /// setting, 600).
+        #[arg(long)]
+        ttl_secs: Option<u64>,
     },
     /// Write the catalogue's documentation without starting a server: the docs.json manifest
     /// or a Markdown reference. With --check, fail when a tool or a parameter lacks a
@@ -187,6 +210,7 @@ struct Settings {
     redis_url: Option<String>,
     auth: AuthSettings,
     hub: HubSettings,
+    oauth: OAuthSettings,
 }
 
 /// The hub settings of the command line and the file (the defaults where neither says).
@@ -276,8 +300,10 @@ fn settings(cli: Cli) -> anyhow::Result<Settings> {
         .database_url
         .or(file.database_url)
         .unwrap_or_else(|| DEFAULT_DATABASE.into());
+    let oauth = OAuthSettings::resolve(&cli.oauth, &file.oauth);
     Ok(Settings {
         public_url_from_bind: file.public_url.is_none(),
+        oauth,
         bind,
         stdio: cli.stdio,
         stdio_as: cli.stdio_as.clone(),
@@ -365,9 +391,39 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Some(Command::Tokens { action }) => {
+            init_logging("text", "warn");
+            let db = open_for_command(&cli).await?;
+            cli_auth::tokens_command(&db, action).await
+        }
+        Some(Command::LoginCode { handle, ttl_secs }) => {
+            init_logging("text", "warn");
+            let file = read_file_config(cli.config.as_deref())?;
+            let ttl = ttl_secs.unwrap_or_else(|| {
+                OAuthSettings::resolve(&cli.oauth, &file.oauth)
+                    .login_code_ttl
+                    .as_secs()
+            });
+            let db = open_for_command(&cli).await?;
+            cli_auth::login_code_command(&db, &handle, ttl).await
+        }
         Some(Command::Docs { format, out, check }) => docs_command(format, out, check).await,
         None => serve(cli).await,
     }
+}
+
+/// The database of --database-url (or the config file, or the default) for a management
+/// command.
+async fn open_for_command(cli: &Cli) -> anyhow::Result<Db> {
+    let file = read_file_config(cli.config.as_deref())?;
+    let url = cli
+        .database_url
+        .clone()
+        .or(file.database_url)
+        .unwrap_or_else(|| DEFAULT_DATABASE.into());
+    Db::connect(&url, HubSettings::default())
+        .await
+        .with_context(|| format!("opening the database {}", redacted(&url)))
 }
 
 fn sign(
@@ -452,7 +508,8 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     }
 
-    let app = musehub_server::http::app_with(server.clone(), db, &s.auth);
+    let oauth = musehub_server::oauth::OAuth::new(db.clone(), s.oauth.clone(), &s.auth);
+    let app = musehub_server::http::app_with(server.clone(), db, &s.auth, &oauth);
     let listener = listener.context("no listener")?;
     let addr = listener.local_addr()?;
     print_banner(
@@ -461,6 +518,7 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         server.config().redis_url.as_deref(),
         &s.auth,
     );
+    cli_auth::print_oauth_banner(&oauth);
     musehub_mcp::transport::http::serve_router(
         Arc::clone(&server),
         app,

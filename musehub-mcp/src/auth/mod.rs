@@ -6,6 +6,8 @@
 //! `ServerBuilder::authenticator` (any scheme); [`layer`] offers the same authentication to
 //! any other axum route (MuseHub's HTTP remotes use it).
 
+#[cfg(feature = "bearer")]
+pub mod bearer;
 #[cfg(feature = "msign")]
 pub mod msign;
 #[cfg(feature = "rate-limits")]

@@ -67,7 +67,8 @@ pub async fn my_starred(caller: Caller, State(db): State<Db>) -> Result<Json<Val
     ))
 }
 
-/// The caller's agent tokens that have not expired (names and expiry, never the tokens).
+/// The caller's agent tokens that have not expired or been revoked (names and expiry, never
+/// the tokens).
 #[resource(
     uri = "musehub://me/tokens",
     name = "My Active Agent Tokens",
@@ -78,7 +79,7 @@ pub async fn my_tokens(caller: Caller, State(db): State<Db>) -> Result<Json<Valu
     let now = crate::db::now();
     let rows = sqlx::query(
         "SELECT id, agent_name, expires_at, created_at FROM agent_tokens WHERE handle = $1 AND expires_at > $2 \
-         ORDER BY created_at DESC",
+         AND revoked_at IS NULL ORDER BY created_at DESC",
     )
     .bind(&handle)
     .bind(&now)

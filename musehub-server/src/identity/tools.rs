@@ -2,9 +2,8 @@
 
 use musehub_mcp::prelude::*;
 
-use crate::db::{Db, DbResultExt, RowExt, new_id, now};
+use crate::db::{Db, DbResultExt, RowExt};
 use crate::identity;
-use sha2::{Digest, Sha256};
 
 /// Who the caller is.
 #[schema(no_deserialize)]
@@ -81,44 +80,29 @@ pub async fn musehub_create_agent_token(
     #[arg(desc = "The agent's name (default 'mcp-agent').")] agent_name: String,
     #[arg(desc = "Validity in days, 1-365 (default 90).")] expires_in_days: Option<i64>,
 ) -> Result<Json<AgentToken>, ToolError> {
-    use rand::RngCore;
     let handle = identity::ensure_user(&db, ctx.caller()).await?;
-    let agent_name = if agent_name.trim().is_empty() {
-        "mcp-agent".to_string()
-    } else {
-        agent_name.trim().to_string()
-    };
-    let days = expires_in_days.unwrap_or(90).clamp(1, 365);
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let token = format!(
-        "mha_{}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    );
-    let hash = format!("{:x}", Sha256::digest(token.as_bytes()));
-    let expires_at = (chrono::Utc::now() + chrono::Duration::days(days))
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    sqlx::query(
-        "INSERT INTO agent_tokens (id, handle, agent_name, token_hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    let minted = crate::tokens::mint(
+        &db,
+        &handle,
+        &agent_name,
+        Some(
+            expires_in_days
+                .unwrap_or(crate::tokens::DEFAULT_DAYS)
+                .clamp(1, crate::tokens::MAX_DAYS),
+        ),
+        &crate::tokens::parse_scopes(None).map_err(crate::tokens::tool_error)?,
     )
-    .bind(new_id())
-    .bind(&handle)
-    .bind(&agent_name)
-    .bind(&hash)
-    .bind(&expires_at)
-    .bind(now())
-    .execute(db.pool())
     .await
-    .db()?;
+    .map_err(crate::tokens::tool_error)?;
     Ok(Json(AgentToken {
-        token,
-        agent_name,
+        token: minted.token,
+        agent_name: minted.agent_name,
         handle,
-        expires_in_days: days,
-        expires_at,
-        usage:
-            "Give this token to the agent's MCP client; it identifies the agent as acting for you. \
-                It is shown once: store it now."
-                .into(),
+        expires_in_days: minted.days,
+        expires_at: minted.expires_at,
+        usage: "Give this token to the agent's MCP client as `Authorization: Bearer <token>`; it \
+                identifies the agent as acting for you (scopes repo:read repo:write). It is shown \
+                once: store it now. Revoke it with `musehub-server tokens revoke`."
+            .into(),
     }))
 }
