@@ -8,7 +8,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 need() { command -v "$1" >/dev/null 2>&1; }
-# curl runs the docs page's signing example (musehub-server/tests/docs_signing_example.rs)
+# curl runs the docs page's signing example (musehub-server/tests/docs_auth_examples.rs)
 # and the muse client end to end (tests/e2e/muse_client.sh).
 if ! need node || ! need npm || ! need python3 || ! need curl; then
   echo "installing node, npm, python3 and curl from Debian"

@@ -99,23 +99,44 @@ pub fn verifier(db: &Db, auth: &AuthSettings) -> MSignVerifier {
         .nonces(Arc::new(MemoryNonceStore::new(auth.nonce_cache.max(1))))
 }
 
-/// Builds the MCP server over a database: the catalogue, MSign verification against the
-/// database's keys (realm [`SERVER_NAME`]) and the rate limits of `auth`. The HTTP transport
-/// then refuses unsigned write-tool calls (401), binds sessions to their signer and applies
-/// the limits (429); in-process calls (`Server::call`) carry their caller and skip both.
+/// Builds the MCP server over a database: the catalogue, its two authentication schemes —
+/// MSign signatures against the database's keys (realm [`SERVER_NAME`]) and Bearer tokens
+/// (agent tokens and the embedded authorization server's JWTs, with the default OAuth
+/// settings) — and the rate limits of `auth`. The HTTP transport then refuses
+/// unauthenticated write-tool calls (401 with both challenges), binds sessions to their caller
+/// and applies the limits (429); in-process calls (`Server::call`) carry their caller and skip
+/// both.
 pub fn build_server(
     db: Db,
     config: musehub_mcp::ServerConfig,
     auth: &AuthSettings,
 ) -> Result<Arc<Server>, musehub_mcp::BuildError> {
-    build_server_with_docs(db, config, auth, docs_options(None))
+    let oauth = oauth::OAuth::new(db.clone(), oauth::OAuthSettings::default(), auth);
+    build_server_with(db, config, auth, docs_options(None), &oauth)
+}
+
+/// The Bearer scheme of `/mcp`: tokens checked by the hub's verifier (agent tokens, the
+/// embedded or external authorization server's JWTs) for the resource `/mcp`, whose
+/// Protected Resource Metadata names the authorization server; `repo:write` implies
+/// `repo:read`.
+pub fn bearer(
+    oauth: &oauth::OAuth,
+) -> Result<musehub_mcp::auth::bearer::BearerAuth, musehub_mcp::BuildError> {
+    use musehub_mcp::auth::bearer::{BearerAuth, TokenError};
+    let err = |e: TokenError| musehub_mcp::BuildError::Auth(e.to_string());
+    Ok(BearerAuth::new(
+        oauth.token_verifier().map_err(err)?,
+        oauth.protected_resource_metadata(),
+    )
+    .map_err(err)?
+    .implying(scopes::implies))
 }
 
 /// The signing example the docs page shows: make a key, then call `musehub_whoami` with a
 /// signed request (the 2026-07-28 form: one request, no session) against `endpoint`. It works
 /// as written in a shell where `musehub-server` is on the `PATH` and the database is the
 /// server's (the default `musehub.db` in the server's folder, or `MUSEHUB_DATABASE_URL`);
-/// `tests/docs_signing_example.rs` runs exactly this text.
+/// `tests/docs_auth_examples.rs` runs exactly this text (and [`bearer_example`]).
 pub fn signing_example(endpoint: &str) -> String {
     format!(
         "musehub-server keys generate --handle alice --out alice.key\n\
@@ -129,8 +150,21 @@ pub fn signing_example(endpoint: &str) -> String {
     )
 }
 
-/// How `/mcp/docs` presents MuseHub: the MSign scheme with a signing example, and the tool
-/// groups. `public_url` makes the endpoint shown absolute (and the example's URL).
+/// The Bearer example the docs page shows: an agent token used for one call.
+pub fn bearer_example(endpoint: &str) -> String {
+    format!(
+        "TOKEN=$(musehub-server tokens create --handle alice --agent my-agent --quiet)\n\
+         curl -s {endpoint} \\\n  \
+         -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \\\n  \
+         -H 'MCP-Protocol-Version: 2026-07-28' -H 'Mcp-Method: tools/call' -H 'Mcp-Name: musehub_whoami' \\\n  \
+         -H \"Authorization: Bearer $TOKEN\" \\\n  \
+         -d '{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{{\"name\":\"musehub_whoami\",\"arguments\":{{}},\
+         \"_meta\":{{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":{{}}}}}}}}'"
+    )
+}
+
+/// How `/mcp/docs` presents MuseHub: its two schemes (Bearer, then MSign), each with an
+/// example, and the tool groups. `public_url` makes the endpoint shown absolute (and the example's URL).
 pub fn docs_options(public_url: Option<&str>) -> musehub_mcp::DocsOptions {
     let endpoint = format!(
         "{}/mcp",
@@ -139,6 +173,19 @@ pub fn docs_options(public_url: Option<&str>) -> musehub_mcp::DocsOptions {
             .trim_end_matches('/')
     );
     let mut docs = musehub_mcp::DocsOptions::new()
+        .auth(
+            musehub_mcp::AuthScheme::new("Bearer", "Authorization")
+                .description(
+                    "OAuth 2.1, as MCP clients (Claude Code, VS Code, the MCP Inspector, the SDKs) speak it: \
+                     connect without credentials, and the client finds the hub's authorization server \
+                     through the 401's `resource_metadata` and signs you in in the browser (a one-time \
+                     code from `musehub-server login-code`, or your MSign key). Scopes: `repo:read`, \
+                     `repo:write` (implies `repo:read`). For a headless agent, mint a token with \
+                     `musehub-server tokens create --handle you` and send it as \
+                     `Authorization: Bearer mha_…`.",
+                )
+                .example(bearer_example(&endpoint)),
+        )
         .auth(
             musehub_mcp::AuthScheme::new("MSign", "Authorization")
                 .description(
@@ -150,7 +197,7 @@ pub fn docs_options(public_url: Option<&str>) -> musehub_mcp::DocsOptions {
                 .example(signing_example(&endpoint)),
         )
         .category("read", "Read", "Browse repositories, history, issues, proposals and people. No sign-in needed.")
-        .category("write", "Write", "Create and change repositories, issues, proposals and releases. Signed requests only.")
+        .category("write", "Write", "Create and change repositories, issues, proposals and releases. Signed-in callers only (scope `repo:write`).")
         .category("interactive", "Interactive", "Tools that ask the user for choices (elicitation) and report progress.")
         .category("muse", "Muse CLI", "Push and pull Muse history: what `muse push` and `muse pull` do.")
         .category("keys", "Keys", "Register a signing key from a new machine with a one-time code. No signature needed: the code is the proof.");
@@ -160,12 +207,13 @@ pub fn docs_options(public_url: Option<&str>) -> musehub_mcp::DocsOptions {
     docs
 }
 
-/// [`build_server`] with explicit documentation settings.
-pub fn build_server_with_docs(
+/// [`build_server`] with explicit documentation and OAuth settings.
+pub fn build_server_with(
     db: Db,
     config: musehub_mcp::ServerConfig,
     auth: &AuthSettings,
     docs: musehub_mcp::DocsOptions,
+    oauth: &oauth::OAuth,
 ) -> Result<Arc<Server>, musehub_mcp::BuildError> {
     link();
     let mut builder = Server::builder(SERVER_NAME)
@@ -173,7 +221,8 @@ pub fn build_server_with_docs(
         .instructions(INSTRUCTIONS)
         .config(config)
         .docs(docs)
-        .auth(verifier(&db, auth));
+        .auth(verifier(&db, auth))
+        .authenticator(Arc::new(bearer(oauth)?));
     if let Some(limits) = &auth.rate_limits {
         builder = builder.rate_limits(RateLimits::new(limits));
     }

@@ -482,11 +482,13 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
     if let Some(url) = &s.redis_url {
         config.redis_url = Some(url.clone());
     }
-    let server = musehub_server::build_server_with_docs(
+    let oauth = musehub_server::oauth::OAuth::new(db.clone(), s.oauth.clone(), &s.auth);
+    let server = musehub_server::build_server_with(
         db.clone(),
         config,
         &s.auth,
         musehub_server::docs_options(Some(&public_url)),
+        &oauth,
     )?;
     if s.stdio {
         tracing::info!(database = %s.database_url, "serving MCP on stdio");
@@ -508,7 +510,6 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     }
 
-    let oauth = musehub_server::oauth::OAuth::new(db.clone(), s.oauth.clone(), &s.auth);
     let app = musehub_server::http::app_with(server.clone(), db, &s.auth, &oauth);
     let listener = listener.context("no listener")?;
     let addr = listener.local_addr()?;

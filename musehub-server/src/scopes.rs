@@ -27,6 +27,15 @@ pub fn implied_by(scope: &str) -> Vec<String> {
     }
 }
 
+/// The narrower scopes `scope` grants with it (for the resource server's Bearer scheme, which
+/// adds them to a token's scopes): `repo:write` → `repo:read`.
+pub fn implies(scope: &str) -> Vec<String> {
+    match scope {
+        WRITE => vec![READ.to_string()],
+        _ => Vec::new(),
+    }
+}
+
 /// True when `granted` (space-separated) grants `required`, directly or through a broader
 /// scope.
 pub fn grants(granted: &[String], required: &str) -> bool {
@@ -46,5 +55,16 @@ mod tests {
         let r = vec![READ.to_string()];
         assert!(grants(&r, READ));
         assert!(!grants(&r, WRITE));
+    }
+
+    #[test]
+    fn implies_is_the_converse_of_implied_by() {
+        assert_eq!(implies(WRITE), vec![READ.to_string()]);
+        assert!(implies(READ).is_empty());
+        for s in ALL {
+            for narrower in implies(s) {
+                assert!(implied_by(&narrower).contains(&s.to_string()));
+            }
+        }
     }
 }

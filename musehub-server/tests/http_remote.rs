@@ -341,7 +341,22 @@ async fn uploads_are_checked_piece_by_piece() {
         )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(headers["www-authenticate"], "MSign realm=\"musehub\"");
+    // Both schemes the hub accepts: an agent token may push too.
+    let challenges: Vec<&str> = headers
+        .get_all("www-authenticate")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    assert!(
+        challenges.contains(&"MSign realm=\"musehub\""),
+        "{challenges:?}"
+    );
+    assert!(
+        challenges
+            .iter()
+            .any(|c| c.starts_with("Bearer resource_metadata=")),
+        "{challenges:?}"
+    );
     let v: Value = musehub_mcp::serde_json::from_slice(&body).unwrap();
     assert_eq!(error_code(&v), "unauthenticated");
     let (status, _, _) = h

@@ -230,6 +230,15 @@ async fn signer_for(db: &Db, handle: &str, agent: Option<&str>) -> MSignSigner {
     MSignSigner::new(handle, key)
 }
 
+/// Every `WWW-Authenticate` value, in order.
+fn challenges_of(headers: &reqwest::header::HeaderMap) -> Vec<String> {
+    headers
+        .get_all("www-authenticate")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_string))
+        .collect()
+}
+
 #[tokio::test]
 async fn writes_need_a_key_registered_in_the_database() {
     let s = serve(AuthSettings::default()).await;
@@ -237,10 +246,17 @@ async fn writes_need_a_key_registered_in_the_database() {
     let sid = init(&s, None).await;
     let create = call(1, "musehub_create_repo", json!({"name": "Signed Songs"}));
 
-    // Unsigned: 401 with the challenge of the realm "musehub".
+    // Unsigned: 401 with the challenge of the realm "musehub" (after Bearer's, which OAuth
+    // clients look for first).
     let (status, headers, v) = post(&s, None, Some(&sid), &create).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(headers["www-authenticate"], "MSign realm=\"musehub\"");
+    let challenges = challenges_of(&headers);
+    assert_eq!(challenges.len(), 2, "{challenges:?}");
+    assert!(
+        challenges[0].starts_with("Bearer resource_metadata="),
+        "{challenges:?}"
+    );
+    assert_eq!(challenges[1], "MSign realm=\"musehub\"");
     assert_eq!(v["error"]["code"], -32001);
     assert!(
         v["error"]["message"]
@@ -272,7 +288,12 @@ async fn writes_need_a_key_registered_in_the_database() {
     let stranger = MSignSigner::new("ada", keys::generate());
     let (status, headers, v) = post(&s, Some(&stranger), Some(&sid), &create).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(headers["www-authenticate"], "MSign realm=\"musehub\"");
+    let challenges = challenges_of(&headers);
+    assert_eq!(challenges[1], "MSign realm=\"musehub\"");
+    assert!(
+        !challenges[0].contains("error="),
+        "the refused credential was MSign, not a token: {challenges:?}"
+    );
     assert_eq!(v["error"]["data"]["reason"], "unknown_key");
 
     // Revoked in the database: refused at once.

@@ -165,7 +165,8 @@ async fn manifest_describes_every_item_exactly_as_clients_see_it() {
     let w = tool("write_note");
     assert_eq!(w["write"], true);
     assert_eq!(w["category"], "write");
-    assert_eq!(w["auth"], json!({"required": true, "scopes": ["write"]}));
+    // A write tool that names no scope: any signed-in caller.
+    assert_eq!(w["auth"], json!({"required": true, "scopes": []}));
     assert_eq!(
         w["source"],
         json!({"crate": "musehub-tests", "module": "musehub_tests", "function": "write_note"})

@@ -40,6 +40,7 @@ pub struct Credentials<'a> {
 
 /// Why credentials were refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Refusal {
     /// 401 for bad credentials, 503 when the verifier cannot answer now, 400 for a request
     /// that misuses the scheme (a token in the query string).
@@ -48,6 +49,10 @@ pub struct Refusal {
     pub reason: &'static str,
     /// What the caller should fix; never contains the credential itself.
     pub message: String,
+    /// The scheme whose credentials were refused (set by [`Authenticators`]); the other
+    /// schemes' challenges then carry no error, since nothing of theirs was wrong. `None`
+    /// when the refusal concerns the request itself (a token in the URL, an unknown scheme).
+    pub scheme: Option<Scheme>,
 }
 
 impl Refusal {
@@ -57,6 +62,7 @@ impl Refusal {
             status: 401,
             reason,
             message: message.into(),
+            scheme: None,
         }
     }
 
@@ -67,6 +73,7 @@ impl Refusal {
             status: 503,
             reason: "unavailable",
             message: message.into(),
+            scheme: None,
         }
     }
 }
@@ -85,6 +92,14 @@ pub trait Authenticator: Send + Sync + 'static {
     /// The `WWW-Authenticate` value of this scheme for a 401 (with the refusal, when the
     /// client sent credentials) or a 403 (with the `scope` a step-up needs).
     fn challenge(&self, realm: &str, refusal: Option<&Refusal>, scope: Option<&str>) -> String;
+
+    /// Documents the scheme publishes, by path (a bearer scheme's Protected Resource
+    /// Metadata under `/.well-known/`); `scopes` are every scope the server's items need.
+    /// The HTTP transport serves them. None by default.
+    fn well_known(&self, scopes: &[&str]) -> Vec<(String, serde_json::Value)> {
+        let _ = scopes;
+        Vec::new()
+    }
 }
 
 /// Text safe inside a quoted header parameter.
@@ -128,6 +143,14 @@ impl Authenticators {
         self.list.iter().map(|a| a.scheme()).collect()
     }
 
+    /// Every document the schemes publish, by path (see [`Authenticator::well_known`]).
+    pub fn well_known(&self, scopes: &[&str]) -> Vec<(String, serde_json::Value)> {
+        self.list
+            .iter()
+            .flat_map(|a| a.well_known(scopes))
+            .collect()
+    }
+
     /// The realm named in challenges.
     pub fn realm(&self) -> &str {
         &self.realm
@@ -150,6 +173,7 @@ impl Authenticators {
                 message:
                     "access tokens are accepted in the Authorization header only, never in the URL"
                         .into(),
+                scheme: None,
             });
         }
         let Some(value) = headers.get(header::AUTHORIZATION) else {
@@ -193,14 +217,23 @@ impl Authenticators {
         a.authenticate(&credentials)
             .await
             .map(Caller::authenticated)
+            .map_err(|mut r| {
+                r.scheme = Some(a.scheme());
+                r
+            })
     }
 
     #[cfg(feature = "http")]
     /// Every scheme's `WWW-Authenticate` challenge, for a 401 of a route of your own.
     pub fn challenges(&self, refusal: Option<&Refusal>, scope: Option<&str>) -> Vec<HeaderValue> {
-        self.list
-            .iter()
-            .filter_map(|a| HeaderValue::from_str(&a.challenge(&self.realm, refusal, scope)).ok())
+        // Bearer first: OAuth clients look for its `resource_metadata` there.
+        let mut list: Vec<&Arc<dyn Authenticator>> = self.list.iter().collect();
+        list.sort_by_key(|a| a.scheme() != Scheme::Bearer);
+        list.into_iter()
+            .filter_map(|a| {
+                let own = refusal.filter(|r| r.scheme.is_none_or(|s| s == a.scheme()));
+                HeaderValue::from_str(&a.challenge(&self.realm, own, scope)).ok()
+            })
             .collect()
     }
 
@@ -219,7 +252,7 @@ impl Authenticators {
             .with_data(json!({ "reason": refusal.reason })),
         );
         let mut r = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
-        if status == StatusCode::UNAUTHORIZED {
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST {
             for c in self.challenges(Some(refusal), None) {
                 r.headers_mut().append(header::WWW_AUTHENTICATE, c);
             }
@@ -273,6 +306,7 @@ impl Authenticators {
             status: 403,
             reason: "insufficient_scope",
             message: format!("needs the scope(s) {scope}"),
+            scheme: None,
         };
         for c in self.challenges(Some(&refusal), Some(&scope)) {
             r.headers_mut().append(header::WWW_AUTHENTICATE, c);
@@ -370,6 +404,23 @@ mod tests {
         assert!(e.message.contains("MSign or Bearer"), "{}", e.message);
     }
 
+    #[cfg(feature = "http")]
+    #[tokio::test]
+    async fn only_the_refused_schemes_challenge_carries_the_error() {
+        let a = auths();
+        let refusal = a
+            .authenticate(&headers(Some("MSign forged")), "POST", "/mcp", b"")
+            .await
+            .unwrap_err();
+        assert_eq!(refusal.scheme, Some(Scheme::MSign));
+        let c = a.challenges(Some(&refusal), None);
+        assert_eq!(
+            c[0], "Bearer realm=\"hub\"",
+            "nothing of Bearer's was wrong"
+        );
+        assert_eq!(c[1], "MSign realm=\"hub\", error=\"invalid_token\"");
+    }
+
     #[tokio::test]
     async fn tokens_in_the_query_string_are_refused() {
         let a = auths();
@@ -395,7 +446,13 @@ mod tests {
             .iter()
             .collect();
         assert_eq!(c.len(), 2);
-        assert_eq!(c[1], "Bearer realm=\"hub\", error=\"invalid_token\"");
+        // Bearer first, where OAuth clients look for it.
+        assert_eq!(c[0], "Bearer realm=\"hub\", error=\"invalid_token\"");
+        assert!(
+            c[1].to_str().unwrap_or("").starts_with("MSign"),
+            "{:?}",
+            c[1]
+        );
         let r = a.insufficient_scope(Some(&json!(1)), &["repo:write"]);
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
         let c: Vec<_> = r
@@ -404,7 +461,7 @@ mod tests {
             .iter()
             .collect();
         assert_eq!(
-            c[1],
+            c[0],
             "Bearer realm=\"hub\", error=\"insufficient_scope\", scope=\"repo:write\""
         );
         let r = a.refused(&Refusal::unavailable("idp down"));

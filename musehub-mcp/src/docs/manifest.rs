@@ -19,9 +19,6 @@ pub const MANIFEST_VERSION: u32 = 1;
 /// The manifest's JSON Schema (draft 2020-12), served at `/mcp/docs.schema.json`.
 pub const MANIFEST_SCHEMA: &str = include_str!("manifest.schema.json");
 
-/// The scope a `write` tool needs.
-pub(crate) const WRITE_SCOPE: &str = "write";
-
 /// The manifest of `server` as a JSON value (items sorted by name, or by URI for resources
 /// and templates).
 pub fn manifest(server: &Server) -> Value {
@@ -97,7 +94,9 @@ struct ServerPart<'a> {
     markdown_url: String,
     protocol_versions: Vec<&'static str>,
     eras: Value,
+    /// The first of `auth_schemes` (kept for readers of manifest version 1).
     auth: Option<&'a super::AuthScheme>,
+    auth_schemes: &'a [super::AuthScheme],
     capabilities: &'a Value,
 }
 
@@ -135,6 +134,7 @@ fn build<'a>(
             .collect(),
         eras: eras(),
         auth: options.auth_scheme(),
+        auth_schemes: options.auth_schemes(),
         capabilities,
     };
 
@@ -163,7 +163,7 @@ fn build<'a>(
             category: t.def.category,
             write: t.def.write,
             sse: t.def.sse,
-            auth: auth(t.def.write),
+            auth: auth(t.def.write, t.def.scopes),
             source: source(&t.def.location),
             definition: &t.listing,
         })
@@ -177,7 +177,7 @@ fn build<'a>(
             name: r.def.name,
             variables: None,
             completions: None,
-            auth: auth(false),
+            auth: auth(false, r.def.scopes),
             source: source(&r.def.location),
             definition: &r.listing,
         })
@@ -191,7 +191,7 @@ fn build<'a>(
             name: t.def.name,
             variables: Some(t.template.variables().collect()),
             completions: Some(t.def.completions.iter().map(|c| c.argument).collect()),
-            auth: auth(false),
+            auth: auth(false, t.def.scopes),
             source: source(&t.def.location),
             definition: &t.listing,
         })
@@ -205,7 +205,7 @@ fn build<'a>(
             name: p.def.name,
             variables: None,
             completions: Some(p.def.completions.iter().map(|c| c.argument).collect()),
-            auth: auth(false),
+            auth: auth(false, p.def.scopes),
             source: source(&p.def.location),
             definition: &p.listing,
         })
@@ -270,12 +270,10 @@ pub(crate) fn header_case(h: &str) -> String {
         .join("-")
 }
 
-fn auth(write: bool) -> Value {
-    if write {
-        json!({"required": true, "scopes": [WRITE_SCOPE]})
-    } else {
-        json!({"required": false, "scopes": []})
-    }
+/// Who may use an item: `write` items and items with scopes refuse anonymous callers; the
+/// scopes are the ones a scoped credential (a bearer token) must carry.
+fn auth(write: bool, scopes: &[&str]) -> Value {
+    json!({"required": write || !scopes.is_empty(), "scopes": scopes})
 }
 
 /// Crate, module and function: enough to find the declaration, without the build machine's

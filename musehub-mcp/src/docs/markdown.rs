@@ -71,17 +71,26 @@ fn write_all(out: &mut String, server: &Server) -> std::fmt::Result {
         "| Session header | {} (handshake era) |",
         code(&header_case(SESSION_HEADER))
     )?;
-    let write_tools = registry.tools.iter().filter(|t| t.def.write).count();
-    match options.auth_scheme() {
+    let write_tools = registry
+        .tools
+        .iter()
+        .filter(|t| t.def.write || !t.def.scopes.is_empty())
+        .count();
+    let schemes = options.auth_schemes();
+    match schemes.first() {
         Some(a) => writeln!(
             out,
-            "| Authentication | {} in the {} header, required by `write` tools ({write_tools}) |",
-            code(&a.scheme),
+            "| Authentication | {} in the {} header, required by the tools marked `auth` ({write_tools}) |",
+            schemes
+                .iter()
+                .map(|s| code(&s.scheme))
+                .collect::<Vec<_>>()
+                .join(" or "),
             code(&a.header)
         )?,
         None if write_tools > 0 => writeln!(
             out,
-            "| Authentication | `write` tools ({write_tools}) refuse anonymous callers |"
+            "| Authentication | the tools marked `auth` ({write_tools}) refuse anonymous callers |"
         )?,
         None => writeln!(out, "| Authentication | none: everything is public |")?,
     }
@@ -91,7 +100,10 @@ fn write_all(out: &mut String, server: &Server) -> std::fmt::Result {
         code(&options.url(super::MANIFEST_PATH))
     )?;
     writeln!(out)?;
-    if let Some(a) = options.auth_scheme() {
+    for a in schemes {
+        if schemes.len() > 1 {
+            writeln!(out, "### {}\n", line(&a.scheme))?;
+        }
         if let Some(d) = &a.description {
             writeln!(out, "{}\n", d.trim())?;
         }
@@ -183,25 +195,29 @@ fn heading(out: &mut String, name: &str, title: Option<&str>) -> std::fmt::Resul
 fn tool(out: &mut String, t: &ToolEntry) -> std::fmt::Result {
     let def = t.def;
     heading(out, def.name, def.title)?;
-    let mut flags = Vec::new();
+    let mut flags: Vec<String> = Vec::new();
     if def.read_only {
-        flags.push("read-only");
+        flags.push("read-only".into());
     } else if def.destructive {
-        flags.push("destructive");
+        flags.push("destructive".into());
     } else {
-        flags.push("additive");
+        flags.push("additive".into());
     }
     if def.idempotent {
-        flags.push("idempotent");
+        flags.push("idempotent".into());
     }
     if def.open_world {
-        flags.push("open-world");
+        flags.push("open-world".into());
     }
     if def.write {
-        flags.push("write (authentication required)");
+        flags.push("write (authentication required)".into());
+    }
+    if !def.scopes.is_empty() {
+        let scopes: Vec<String> = def.scopes.iter().map(|s| code(s)).collect();
+        flags.push(format!("scopes {}", scopes.join(" ")));
     }
     if def.sse {
-        flags.push("streaming");
+        flags.push("streaming".into());
     }
     writeln!(out, "*{}*\n", flags.join(" · "))?;
     writeln!(out, "{}\n", def.description.trim())?;

@@ -29,6 +29,10 @@ pub enum BuildError {
     /// The shared store (`redis_url`) cannot be set up: the configuration is unusable.
     #[error(transparent)]
     SharedStore(#[from] SharedError),
+    /// An authentication scheme cannot be set up (a resource URL that is not absolute, a key
+    /// set that does not parse).
+    #[error("authentication: {0}")]
+    Auth(String),
 }
 
 /// Configures and builds a [`Server`].

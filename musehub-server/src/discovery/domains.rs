@@ -124,6 +124,7 @@ pub struct PublishedDomain {
 /// caller's handle); `@author/slug` must be new.
 #[tool(
     write,
+    scopes = "repo:write",
     destructive = false,
     idempotent = false,
     title = "Publish a domain",

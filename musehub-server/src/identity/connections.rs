@@ -234,6 +234,7 @@ pub enum Platform {
 /// returns the authorisation URL without asking.
 #[tool(
     write,
+    scopes = "repo:write",
     destructive = false,
     idempotent = false,
     open_world = true,
@@ -287,6 +288,7 @@ pub enum DawService {
 /// returns the authorisation URL and the service's capabilities without asking.
 #[tool(
     write,
+    scopes = "repo:write",
     destructive = false,
     idempotent = false,
     open_world = true,

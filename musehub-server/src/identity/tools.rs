@@ -66,9 +66,12 @@ pub struct AgentToken {
 }
 
 /// Mint a token for an AI agent acting for the caller. `expires_in_days` is clamped to
-/// 1-365 (default 90). The token is shown once; the hub stores only its hash.
+/// 1-365 (default 90). The token is shown once; the hub stores only its hash. A bearer token
+/// cannot mint another (a leaked token must not be able to outlive its own revocation): sign
+/// with your key, or run `musehub-server tokens create`.
 #[tool(
     write,
+    scopes = "repo:write",
     destructive = false,
     idempotent = false,
     title = "Create an agent token",
@@ -80,6 +83,17 @@ pub async fn musehub_create_agent_token(
     #[arg(desc = "The agent's name (default 'mcp-agent').")] agent_name: String,
     #[arg(desc = "Validity in days, 1-365 (default 90).")] expires_in_days: Option<i64>,
 ) -> Result<Json<AgentToken>, ToolError> {
+    if ctx
+        .caller()
+        .identity
+        .as_ref()
+        .is_some_and(|i| i.scheme == musehub_mcp::Scheme::Bearer)
+    {
+        return Err(ToolError::forbidden(
+            "a bearer token cannot mint agent tokens: sign the call with your key (MSign) or run \
+             `musehub-server tokens create` on the hub",
+        ));
+    }
     let handle = identity::ensure_user(&db, ctx.caller()).await?;
     let minted = crate::tokens::mint(
         &db,

@@ -60,6 +60,7 @@ pub struct LabelView {
 /// Create an issue label (owner and collaborators only); names are unique per repository.
 #[tool(
     write,
+    scopes = "repo:write",
     destructive = false,
     idempotent = false,
     title = "Create a label",

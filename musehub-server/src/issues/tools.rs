@@ -161,6 +161,7 @@ pub async fn musehub_get_issue(
 /// Open an issue on a repository the caller can read. Labels must exist in the repository.
 #[tool(
     write,
+    scopes = "repo:write",
     destructive = false,
     idempotent = false,
     title = "Create an issue",
@@ -253,6 +254,7 @@ pub enum IssueState {
 /// repository's owner and collaborators; `assignee: ""` unassigns.
 #[tool(
     write,
+    scopes = "repo:write",
     destructive = false,
     idempotent = true,
     title = "Update an issue",
@@ -353,6 +355,7 @@ pub async fn musehub_update_issue(
 /// Comment on an issue of a repository the caller can read.
 #[tool(
     write,
+    scopes = "repo:write",
     destructive = false,
     idempotent = false,
     title = "Comment on an issue",

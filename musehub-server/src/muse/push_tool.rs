@@ -34,6 +34,7 @@ pub struct PushObject {
 /// remote (`muse push`).
 #[tool(
     write,
+    scopes = "repo:write",
     destructive = true,
     idempotent = false,
     title = "Muse push",

@@ -80,7 +80,8 @@ pub fn routes(server: Arc<Server>, db: Db, limits: Option<Arc<RateLimits>>) -> R
 #[derive(Debug)]
 pub struct RemoteError {
     status: StatusCode,
-    error: ToolError,
+    // Boxed: the error travels through `Result`s on the upload path, kept small.
+    error: Box<ToolError>,
 }
 
 impl RemoteError {
@@ -88,7 +89,7 @@ impl RemoteError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
-            error: ToolError::new(code, message),
+            error: Box::new(ToolError::new(code, message)),
         }
     }
 }
@@ -106,7 +107,10 @@ impl From<ToolError> for RemoteError {
             "internal" => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         };
-        Self { status, error }
+        Self {
+            status,
+            error: Box::new(error),
+        }
     }
 }
 
@@ -145,11 +149,13 @@ impl IntoResponse for RemoteError {
 pub fn too_large(limit: usize, what: &str) -> RemoteError {
     RemoteError {
         status: StatusCode::PAYLOAD_TOO_LARGE,
-        error: ToolError::new(
-            "too_large",
-            format!("Payload Too Large: {what} is limited to {limit} bytes"),
-        )
-        .with_data(json!({ "limit": limit })),
+        error: Box::new(
+            ToolError::new(
+                "too_large",
+                format!("Payload Too Large: {what} is limited to {limit} bytes"),
+            )
+            .with_data(json!({ "limit": limit })),
+        ),
     }
 }
 

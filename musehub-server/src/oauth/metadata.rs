@@ -68,11 +68,17 @@ impl OAuth {
 
     /// The Protected Resource Metadata of `/mcp`: this resource, its authorization server
     /// (the hub, or the external issuer), the scopes, tokens in the header only.
+    /// With OAuth turned off (`--no-oauth`) it names no authorization server: agent tokens
+    /// still work, but a client cannot sign in by itself.
     pub fn protected_resource_metadata(&self) -> ProtectedResourceMetadata {
-        ProtectedResourceMetadata::new(self.resource(), self.authorization_server())
+        let mut m = ProtectedResourceMetadata::new(self.resource(), self.authorization_server())
             .scopes(scopes::ALL)
             .name("MuseHub")
-            .documentation(self.url("/mcp/docs"))
+            .documentation(self.url("/mcp/docs"));
+        if !self.settings().enabled {
+            m.authorization_servers.clear();
+        }
+        m
     }
 }
 

@@ -76,6 +76,7 @@ pub struct ReviewReport {
 /// recommendation. Reports progress.
 #[tool(
     write,
+    scopes = "repo:write",
     destructive = false,
     idempotent = false,
     open_world = true,

@@ -54,6 +54,7 @@ pub struct MergeResult {
 /// `squash` one parent, `rebase` fast-forwards when the target has not moved.
 #[tool(
     write,
+    scopes = "repo:write",
     destructive = false,
     idempotent = false,
     title = "Merge a pull request",

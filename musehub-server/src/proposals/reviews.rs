@@ -34,6 +34,7 @@ pub struct DimensionRef {
 /// Comment on a proposal, optionally pinned to a dimension, track and beat range.
 #[tool(
     write,
+    scopes = "repo:write",
     destructive = false,
     idempotent = false,
     title = "Comment on a pull request",
@@ -124,6 +125,7 @@ pub enum ReviewEvent {
 /// request changes on their own proposals.
 #[tool(
     write,
+    scopes = "repo:write",
     destructive = false,
     idempotent = false,
     title = "Review a pull request",

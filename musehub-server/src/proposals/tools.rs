@@ -163,6 +163,7 @@ pub async fn musehub_get_pr(
 /// and differ.
 #[tool(
     write,
+    scopes = "repo:write",
     destructive = false,
     idempotent = false,
     title = "Open a pull request",

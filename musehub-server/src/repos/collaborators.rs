@@ -28,6 +28,7 @@ pub struct CollaboratorAdded {
 /// nothing.
 #[tool(
     write,
+    scopes = "repo:write",
     destructive = false,
     idempotent = true,
     title = "Add a collaborator",

@@ -214,6 +214,7 @@ pub fn compose_plan(p: &Map<String, Value>) -> CompositionPlan {
 /// takes the defaults) it does not ask. Reports progress.
 #[tool(
     write,
+    scopes = "repo:write",
     destructive = false,
     idempotent = false,
     open_world = true,

@@ -28,6 +28,7 @@ pub struct InteractiveRelease {
 /// (title defaults to the tag). `pre_release` marks it as a pre-release. Reports progress.
 #[tool(
     write,
+    scopes = "repo:write",
     destructive = false,
     idempotent = false,
     open_world = true,

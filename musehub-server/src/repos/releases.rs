@@ -212,6 +212,7 @@ pub(crate) async fn create_release(
 /// head of the default branch), with notes and a channel.
 #[tool(
     write,
+    scopes = "repo:write",
     destructive = false,
     idempotent = false,
     title = "Create a release",

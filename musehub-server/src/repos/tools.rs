@@ -29,6 +29,7 @@ pub enum Visibility {
 /// plugin (default '@muse/midi') and `domain_meta` is stored with it.
 #[tool(
     write,
+    scopes = "repo:write",
     destructive = false,
     idempotent = false,
     title = "Create a repository",
@@ -201,6 +202,7 @@ pub struct StarResult {
 /// Star a repository (idempotent: starring twice keeps one star).
 #[tool(
     write,
+    scopes = "repo:write",
     destructive = false,
     idempotent = true,
     title = "Star a repository",
@@ -250,6 +252,7 @@ pub async fn musehub_star_repo(
 /// snapshots and artifacts.
 #[tool(
     write,
+    scopes = "repo:write",
     destructive = false,
     idempotent = false,
     title = "Fork a repository",

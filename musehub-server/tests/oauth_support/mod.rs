@@ -83,10 +83,16 @@ pub async fn start(settings: OAuthSettings) -> Hub {
         rate_limits: None,
         ..musehub_server::AuthSettings::default()
     };
-    let server =
-        musehub_server::build_server(db.clone(), musehub_mcp::ServerConfig::default(), &auth)
-            .expect("server");
+    // One OAuth for the server's Bearer scheme and the routes, as `musehub-server serve` does.
     let oauth = OAuth::new(db.clone(), settings, &auth);
+    let server = musehub_server::build_server_with(
+        db.clone(),
+        musehub_mcp::ServerConfig::default(),
+        &auth,
+        musehub_server::docs_options(Some(&base)),
+        &oauth,
+    )
+    .expect("server");
     let app = musehub_server::http::app_with(
         server.clone(),
         db.clone(),

@@ -23,7 +23,9 @@ pub struct ProtectedResourceMetadata {
     /// The resource identifier: the canonical URL of the MCP endpoint (RFC 8707), which is
     /// also the audience its tokens must carry.
     pub resource: String,
-    /// The issuers of the authorization servers that issue tokens for it.
+    /// The issuers of the authorization servers that issue tokens for it (none when tokens
+    /// are issued out of band, e.g. by an admin command).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub authorization_servers: Vec<String>,
     /// The scopes a client may request (the minimal set for basic use, per the MCP
     /// specification's scope selection strategy).

@@ -28,6 +28,7 @@ mod jwks;
 mod jwt;
 mod metadata;
 mod routed;
+mod scheme;
 mod store;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -46,6 +47,7 @@ pub use metadata::{
     protected_resource_metadata_paths, protected_resource_metadata_url,
 };
 pub use routed::RoutedVerifier;
+pub use scheme::{BearerAuth, ScopeImplications};
 pub use store::{OpaqueToken, OpaqueTokenStore, StoreVerifier, token_hash};
 
 /// What a verified bearer token says about its caller.

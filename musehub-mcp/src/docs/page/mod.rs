@@ -81,48 +81,62 @@ fn tool_view(t: &ToolEntry, urls: &Urls, used: &mut HashSet<String>) -> ToolView
     if def.read_only {
         badges.push(Badge {
             class: "ok",
-            label: "read-only",
-            hint: "Does not modify its environment (readOnlyHint)",
+            label: "read-only".into(),
+            hint: "Does not modify its environment (readOnlyHint)".into(),
         });
     } else if def.destructive {
         badges.push(Badge {
             class: "danger",
-            label: "destructive",
-            hint: "May delete or overwrite data (destructiveHint)",
+            label: "destructive".into(),
+            hint: "May delete or overwrite data (destructiveHint)".into(),
         });
     } else {
         badges.push(Badge {
             class: "info",
-            label: "additive",
-            hint: "Changes state without destroying data (destructiveHint: false)",
+            label: "additive".into(),
+            hint: "Changes state without destroying data (destructiveHint: false)".into(),
         });
     }
     if def.idempotent {
         badges.push(Badge {
             class: "info",
-            label: "idempotent",
-            hint: "Repeating the call with the same arguments has no further effect (idempotentHint)",
+            label: "idempotent".into(),
+            hint:
+                "Repeating the call with the same arguments has no further effect (idempotentHint)"
+                    .into(),
         });
     }
     if def.open_world {
         badges.push(Badge {
             class: "world",
-            label: "open-world",
-            hint: "Interacts with external entities (openWorldHint)",
+            label: "open-world".into(),
+            hint: "Interacts with external entities (openWorldHint)".into(),
         });
     }
-    if def.write {
+    if def.write || !def.scopes.is_empty() {
+        let scopes = def.scopes.join(" ");
         badges.push(Badge {
             class: "auth",
-            label: "write · auth",
-            hint: "Changes data: anonymous callers are refused (scope `write`)",
+            label: if def.write { "write · auth" } else { "auth" }.into(),
+            hint: if scopes.is_empty() {
+                "Anonymous callers are refused".into()
+            } else {
+                format!("Anonymous callers are refused; a scoped token needs: {scopes}").into()
+            },
         });
+        for scope in def.scopes {
+            badges.push(Badge {
+                class: "scope",
+                label: (*scope).into(),
+                hint: "An OAuth scope this tool needs (a token without it gets 403 insufficient_scope)".into(),
+            });
+        }
     }
     if def.sse {
         badges.push(Badge {
             class: "stream",
-            label: "streaming",
-            hint: "May send progress, logs, elicitation or sampling before its result (SSE)",
+            label: "streaming".into(),
+            hint: "May send progress, logs, elicitation or sampling before its result (SSE)".into(),
         });
     }
     let args = schema_view::example(&t.input_schema);
@@ -405,14 +419,22 @@ fn view(server: &Server, asset_version: &str) -> PageView {
         latest_handshake: latest,
         session_header: header_case(SESSION_HEADER),
         version_header: header_case(VERSION_HEADER),
-        auth: options.auth_scheme().map(|a| AuthView {
-            scheme: a.scheme.clone(),
-            header: a.header.clone(),
-            description: prose(a.description.as_deref().unwrap_or("")),
-            example: a.example.clone(),
-            docs_url: a.docs_url.clone(),
-        }),
-        write_tools: registry.tools.iter().filter(|t| t.def.write).count(),
+        auth: options
+            .auth_schemes()
+            .iter()
+            .map(|a| AuthView {
+                scheme: a.scheme.clone(),
+                header: a.header.clone(),
+                description: prose(a.description.as_deref().unwrap_or("")),
+                example: a.example.clone(),
+                docs_url: a.docs_url.clone(),
+            })
+            .collect(),
+        write_tools: registry
+            .tools
+            .iter()
+            .filter(|t| t.def.write || !t.def.scopes.is_empty())
+            .count(),
         counts: Counts {
             tools: registry.tools.len(),
             resources: registry.resources.len(),

@@ -27,8 +27,8 @@ pub(super) struct SnippetPart {
 #[derive(Serialize)]
 pub(super) struct Badge {
     pub(super) class: &'static str,
-    pub(super) label: &'static str,
-    pub(super) hint: &'static str,
+    pub(super) label: std::borrow::Cow<'static, str>,
+    pub(super) hint: std::borrow::Cow<'static, str>,
 }
 
 #[derive(Serialize)]
@@ -135,7 +135,7 @@ pub(super) struct PageView {
     pub(super) latest_handshake: &'static str,
     pub(super) session_header: String,
     pub(super) version_header: String,
-    pub(super) auth: Option<AuthView>,
+    pub(super) auth: Vec<AuthView>,
     pub(super) write_tools: usize,
     pub(super) counts: Counts,
     pub(super) client_config: Snippet,

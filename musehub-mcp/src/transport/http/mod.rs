@@ -44,9 +44,31 @@ pub const ENDPOINT_PATH: &str = "/mcp";
 /// surfaces). Build it once; it holds no per-request state.
 pub fn router(server: Arc<Server>) -> Router {
     server.start();
-    Router::new()
+    let mut router = Router::new()
         .route(ENDPOINT_PATH, any(mcp))
-        .with_state(server)
+        .with_state(server.clone());
+    // What the authentication schemes publish (a bearer scheme's Protected Resource
+    // Metadata), serialised once.
+    let scopes = server.registry().scopes();
+    for (path, doc) in server.authenticators().well_known(&scopes) {
+        let body = bytes::Bytes::from(doc.to_string());
+        router = router.route(
+            &path,
+            axum::routing::get(move || {
+                let body = body.clone();
+                async move {
+                    (
+                        [
+                            (header::CONTENT_TYPE, "application/json"),
+                            (header::CACHE_CONTROL, "public, max-age=300"),
+                        ],
+                        body,
+                    )
+                }
+            }),
+        );
+    }
+    router
 }
 
 async fn mcp(State(server): State<Arc<Server>>, req: Request) -> Response {
