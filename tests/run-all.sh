@@ -39,6 +39,8 @@ cargo build -p musehub-server
 echo "== musehub-server docs --check (every tool and parameter described, write tools explicit)"
 "$root/target/debug/musehub-server" docs --format markdown --out "$root/target/musehub-reference.md" --check
 MUSEHUB_SERVER_BIN="$root/target/debug/musehub-server" tests/e2e/run.sh
+echo "== OAuth end to end (official Python SDK OAuthClientProvider: discovery, registration, PKCE, consent, then writes; both eras)"
+MUSEHUB_SERVER_BIN="$root/target/debug/musehub-server" tests/e2e/oauth.sh
 echo "== muse client end to end (two people clone, push, propose, merge, conflict; a 100 MiB file, server RSS bounded)"
 cargo build -p muse-cli
 MUSEHUB_SERVER_BIN="$root/target/debug/musehub-server" MUSE_BIN="$root/target/debug/muse" tests/e2e/muse_client.sh

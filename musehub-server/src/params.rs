@@ -3,14 +3,17 @@
 
 use musehub_mcp::prelude::*;
 
-/// How a tool names a repository: `repo_id`, or `owner` + `slug`.
+/// How a tool names a repository: `repo_id`, or `owner` + `slug`. Tools take it as
+/// `#[arg(flatten)] repo_ref: RepoRef`, so the three arguments are top-level in every tool's
+/// schema and described once, here. Empty strings count as absent.
+#[schema]
 #[derive(Debug, Clone, Default)]
 pub struct RepoRef {
-    /// Repository id.
+    /// Repository id (UUID). Alternatively, provide 'owner' + 'slug'.
     pub repo_id: Option<String>,
-    /// Owner handle.
+    /// Repository owner handle (use with 'slug').
     pub owner: Option<String>,
-    /// Slug.
+    /// Repository slug (use with 'owner').
     pub slug: Option<String>,
 }
 
@@ -23,6 +26,10 @@ impl RepoRef {
             owner: clean(owner),
             slug: clean(slug),
         }
+    }
+    /// The same reference with empty strings dropped.
+    pub fn cleaned(&self) -> Self {
+        RepoRef::new(self.repo_id.clone(), self.owner.clone(), self.slug.clone())
     }
     /// By owner and slug.
     pub fn by_name(owner: &str, slug: &str) -> Self {

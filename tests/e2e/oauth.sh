@@ -2,9 +2,7 @@
 # End-to-end test of standard MCP authorization: the official Python SDK's
 # OAuthClientProvider (PKCE, dynamic registration, an automated consent step) against the
 # musehub-server binary, then a repository created and a push, in both protocol eras
-# (test_oauth_e2e.py). Needs the transport side of issue 14 (Protected Resource Metadata,
-# the 401 Bearer challenge, Bearer tokens accepted on /mcp); until then it stops at the
-# first Bearer-authenticated write (see docs/auth.md).
+# (test_oauth_e2e.py).
 #
 # Usage: tests/e2e/oauth.sh   (the caller builds: cargo build -p musehub-server)
 set -euo pipefail

@@ -22,7 +22,6 @@ import httpx2
 
 httpx2.alias_httpx()
 
-import base64  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import subprocess  # noqa: E402
@@ -31,6 +30,7 @@ from typing import Any  # noqa: E402
 from urllib.parse import parse_qs, urlparse  # noqa: E402
 
 import anyio  # noqa: E402
+import muse_ids  # noqa: E402
 import mcp_types as types  # noqa: E402
 import pytest  # noqa: E402
 from mcp import Client  # noqa: E402
@@ -140,10 +140,6 @@ def structured(result: types.CallToolResult) -> dict[str, Any]:
     return result.structured_content
 
 
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
-
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
@@ -176,18 +172,14 @@ async def test_the_sdk_signs_in_with_oauth_then_creates_a_repository_and_pushes(
                 assert repo["owner"] == HANDLE, repo
                 where = {"owner": repo["owner"], "slug": repo["slug"]}
                 (main,) = [b for b in structured(await client.call_tool("musehub_list_branches", where))["branches"] if b["name"] == "main"]
-                c1 = f"oauth-{uuid.uuid4().hex}"
+                commit, snap, objs = muse_ids.commit(
+                    [main["head_commit_id"]], {"tracks/a.mid": b"oauth"}, HANDLE, "Signed in with OAuth"
+                )
+                c1 = commit["commit_id"]
                 pushed = structured(
                     await client.call_tool(
                         "muse_push",
-                        {
-                            **where,
-                            "branch": "main",
-                            "head_commit_id": c1,
-                            "commits": [{"commit_id": c1, "parent_ids": [main["head_commit_id"]], "message": "Signed in with OAuth", "snapshot_id": f"s-{c1}"}],
-                            "snapshots": [{"snapshot_id": f"s-{c1}", "manifest": {"tracks/a.mid": f"o-{c1}"}}],
-                            "objects": [{"object_id": f"o-{c1}", "path": "tracks/a.mid", "content_b64": b64("oauth")}],
-                        },
+                        {**where, "branch": "main", "head_commit_id": c1, "commits": [commit], "snapshots": [snap], "objects": objs},
                     )
                 )
                 assert pushed["head_commit_id"] == c1

@@ -55,22 +55,12 @@ pub struct SearchResult {
 pub async fn musehub_search(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "Text to look for (case-insensitive substring).")] query: String,
     #[arg(desc = "'path' searches artifact paths (default); 'commit' searches commit messages.")]
     mode: Option<SearchMode>,
 ) -> Result<Json<SearchResult>, ToolError> {
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     let mode = mode.unwrap_or(SearchMode::Path);
     let needle = query.to_lowercase();
     let mut matches = Vec::new();

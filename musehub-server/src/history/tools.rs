@@ -37,19 +37,9 @@ impl BranchList {
 pub async fn musehub_list_branches(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
 ) -> Result<Json<BranchList>, ToolError> {
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     let branches = history::branches(&db, &repo.repo_id).await?;
     Ok(Json(BranchList::new(repo.repo_id, branches)))
 }
@@ -76,21 +66,11 @@ pub struct CommitList {
 pub async fn musehub_list_commits(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "Branch whose history to list (default: all commits).")] branch: Option<String>,
     #[arg(desc = "Maximum commits to return, 1-100 (default 20).")] limit: Option<i64>,
 ) -> Result<Json<CommitList>, ToolError> {
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     let limit = params::clamp_limit(limit, 20) as usize;
     let all = history::all_commits(&db, &repo.repo_id).await?;
     let mut commits = match &branch {
@@ -148,22 +128,12 @@ pub struct FileInfo {
 pub async fn musehub_read_file(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "The object id (content hash) of the artifact.")] object_id: String,
     #[arg(desc = "Return the bytes too (default true); false for the metadata only.")]
     include_content: Option<bool>,
 ) -> Result<Json<FileInfo>, ToolError> {
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     let object = history::object(&db, &repo.repo_id, &object_id)
         .await?
         .ok_or_else(|| ToolError::not_found(format!("Object '{object_id}' not found.")))?;
@@ -196,20 +166,10 @@ pub struct CommitDetail {
 pub async fn musehub_get_commit(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "The commit id.")] commit_id: String,
 ) -> Result<Json<CommitDetail>, ToolError> {
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     Ok(Json(commit_detail(&db, &repo, &commit_id).await?))
 }
 
@@ -269,21 +229,11 @@ pub struct Comparison {
 pub async fn musehub_compare(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "The base ref: a branch, a release tag or a commit id.")] base_ref: String,
     #[arg(desc = "The head ref: a branch, a release tag or a commit id.")] head_ref: String,
 ) -> Result<Json<Comparison>, ToolError> {
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     let base = resolve_existing_ref(&db, &repo, &base_ref).await?;
     let head = resolve_existing_ref(&db, &repo, &head_ref).await?;
     let all = history::all_commits(&db, &repo.repo_id).await?;

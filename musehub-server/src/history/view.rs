@@ -119,11 +119,7 @@ pub(crate) async fn insights(
 pub async fn musehub_get_domain_insights(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "The analysis: overview (default), commits or objects.")] dimension: Option<
         InsightDimension,
     >,
@@ -133,13 +129,7 @@ pub async fn musehub_get_domain_insights(
     )]
     ref_name: Option<String>,
 ) -> Result<Json<Insights>, ToolError> {
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     Ok(Json(
         insights(
             &db,
@@ -180,11 +170,7 @@ pub struct ViewPayload {
 pub async fn musehub_get_view(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(
         rename = "ref",
         desc = "Branch, tag or commit (default: the default branch)."
@@ -194,13 +180,7 @@ pub async fn musehub_get_view(
         String,
     >,
 ) -> Result<Json<ViewPayload>, ToolError> {
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     let ref_name = ref_name.unwrap_or_else(|| repo.default_branch.clone());
     let commit_id = history::resolve_existing_ref(&db, &repo, &ref_name).await?;
     let head_commit = match &commit_id {

@@ -70,23 +70,13 @@ pub struct LabelView {
 pub async fn musehub_create_label(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "Label name.")] name: String,
     #[arg(desc = "Colour: six hex digits, no '#' (e.g. 'ff8800').")] color: String,
     #[arg(desc = "What the label means.")] description: Option<String>,
 ) -> Result<Json<LabelView>, ToolError> {
     identity::ensure_user(&db, ctx.caller()).await?;
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Maintain,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Maintain).await?;
     params::require(&name, "name")?;
     let color = color.trim_start_matches('#').to_ascii_lowercase();
     if color.len() != 6 || !color.chars().all(|c| c.is_ascii_hexdigit()) {

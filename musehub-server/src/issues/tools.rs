@@ -79,21 +79,11 @@ pub(crate) async fn list_issues(
 pub async fn musehub_list_issues(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "Which issues: open (default), closed or all.")] state: Option<IssueStateFilter>,
     #[arg(desc = "Only issues carrying this label.")] label: Option<String>,
 ) -> Result<Json<IssueList>, ToolError> {
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     let issues = list_issues(
         &db,
         &repo.repo_id,
@@ -141,20 +131,10 @@ pub(crate) async fn issue_detail(
 pub async fn musehub_get_issue(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "The issue number.")] issue_number: i64,
 ) -> Result<Json<IssueDetail>, ToolError> {
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     Ok(Json(issue_detail(&db, &repo, issue_number).await?))
 }
 
@@ -170,23 +150,13 @@ pub async fn musehub_get_issue(
 pub async fn musehub_create_issue(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "Issue title.")] title: String,
     #[arg(desc = "Issue body (Markdown).")] body: Option<String>,
     #[arg(desc = "Label names (they must exist in the repository).")] labels: Option<Vec<String>>,
 ) -> Result<Json<IssueView>, ToolError> {
     let handle = identity::ensure_user(&db, ctx.caller()).await?;
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     params::require(&title, "title")?;
     let labels = labels.unwrap_or_default();
     issues::check_labels(&db, &repo, &labels).await?;
@@ -264,11 +234,7 @@ pub enum IssueState {
 pub async fn musehub_update_issue(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "The issue number.")] issue_number: i64,
     #[arg(desc = "New title.")] title: Option<String>,
     #[arg(desc = "New body.")] body: Option<String>,
@@ -277,13 +243,7 @@ pub async fn musehub_update_issue(
     #[arg(desc = "Handle to assign; an empty string unassigns.")] assignee: Option<String>,
 ) -> Result<Json<IssueView>, ToolError> {
     let handle = identity::ensure_user(&db, ctx.caller()).await?;
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     let issue = issues::issue(&db, &repo.repo_id, issue_number)
         .await?
         .ok_or_else(|| {
@@ -364,22 +324,12 @@ pub async fn musehub_update_issue(
 pub async fn musehub_create_issue_comment(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "The issue number.")] issue_number: i64,
     #[arg(desc = "Comment text (Markdown).")] body: String,
 ) -> Result<Json<NewComment>, ToolError> {
     let handle = identity::ensure_user(&db, ctx.caller()).await?;
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     params::require(&body, "body")?;
     let issue = issues::issue(&db, &repo.repo_id, issue_number)
         .await?

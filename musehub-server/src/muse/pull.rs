@@ -198,11 +198,7 @@ pub(crate) async fn pull(
 pub async fn muse_pull(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "Branch to pull (default 'main').")] branch: Option<String>,
     #[arg(desc = "The last commit the client has; omit for the full history.")]
     since_commit_id: Option<String>,
@@ -210,13 +206,7 @@ pub async fn muse_pull(
         Vec<String>,
     >,
 ) -> Result<Json<PullDelta>, ToolError> {
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     let (mut delta, views) = pull(
         &db,
         &repo,

@@ -44,11 +44,7 @@ pub struct PushObject {
 pub async fn muse_push(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "The branch to update (created when missing).")] branch: String,
     #[arg(desc = "The branch's new head commit.")] head_commit_id: String,
     #[arg(desc = "Commits: {commit_id, parent_ids, message, author, timestamp, snapshot_id}.")]
@@ -61,13 +57,7 @@ pub async fn muse_push(
     force: Option<bool>,
 ) -> Result<Json<PushResult>, ToolError> {
     let handle = identity::ensure_user(&db, ctx.caller()).await?;
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Maintain,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Maintain).await?;
     // Decode every object first: nothing is written if any is malformed.
     let mut inline = Vec::new();
     for o in objects.unwrap_or_default() {

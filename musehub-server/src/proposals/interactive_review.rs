@@ -89,11 +89,7 @@ pub async fn musehub_review_pr_interactive(
     State(db): State<Db>,
     elicit: Elicitation,
     progress: Progress,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "The pull request id, or its number.")] pr_id: String,
     #[arg(
         desc = "Focus: melodic, harmonic, rhythmic, structural, dynamic or all. Given, the tool does not ask."
@@ -102,13 +98,7 @@ pub async fn musehub_review_pr_interactive(
     #[arg(desc = "Depth: quick, standard or thorough. Given, the tool does not ask.")]
     depth: Option<ReviewDepth>,
 ) -> Result<Json<ReviewReport>, ToolError> {
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     let pr = proposals::find_pr(&db, &repo, &pr_id).await?;
     let (dimension, depth, elicited) = if dimension.is_some() || depth.is_some() {
         (

@@ -63,11 +63,7 @@ pub struct MergeResult {
 pub async fn musehub_merge_pr(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "The pull request id, or its number.")] pr_id: String,
     #[arg(desc = "merge_commit (default), squash or rebase.")] merge_strategy: Option<
         MergeStrategy,
@@ -78,13 +74,7 @@ pub async fn musehub_merge_pr(
     resolutions: Option<std::collections::BTreeMap<String, String>>,
 ) -> Result<Json<MergeResult>, ToolError> {
     let handle = identity::ensure_user(&db, ctx.caller()).await?;
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Maintain,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Maintain).await?;
     let pr = proposals::find_pr(&db, &repo, &pr_id).await?;
     if pr.state != "open" {
         return Err(ToolError::new(

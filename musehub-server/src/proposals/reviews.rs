@@ -44,24 +44,14 @@ pub struct DimensionRef {
 pub async fn musehub_create_pr_comment(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "The pull request id, or its number.")] pr_id: String,
     #[arg(desc = "Comment text (Markdown).")] body: String,
     #[arg(desc = "What the comment points at: {type, track, beat_start, beat_end}.")]
     dimension_ref: Option<DimensionRef>,
 ) -> Result<Json<NewComment>, ToolError> {
     let handle = identity::ensure_user(&db, ctx.caller()).await?;
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     params::require(&body, "body")?;
     let pr = proposals::find_pr(&db, &repo, &pr_id).await?;
     let d = dimension_ref.unwrap_or_default();
@@ -135,23 +125,13 @@ pub enum ReviewEvent {
 pub async fn musehub_submit_pr_review(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "The pull request id, or its number.")] pr_id: String,
     #[arg(desc = "approve, request_changes or comment.")] event: ReviewEvent,
     #[arg(desc = "Review text.")] body: Option<String>,
 ) -> Result<Json<ReviewView>, ToolError> {
     let handle = identity::ensure_user(&db, ctx.caller()).await?;
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     let pr = proposals::find_pr(&db, &repo, &pr_id).await?;
     if pr.state != "open" {
         return Err(ToolError::new(

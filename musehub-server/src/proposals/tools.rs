@@ -75,22 +75,12 @@ pub(crate) async fn list_prs(
 pub async fn musehub_list_prs(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "Which proposals: open, merged, closed or all (default).")] state: Option<
         PrStateFilter,
     >,
 ) -> Result<Json<PrList>, ToolError> {
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     let prs = list_prs(&db, &repo.repo_id, state.unwrap_or(PrStateFilter::All)).await?;
     Ok(Json(PrList::new(repo.repo_id, prs)))
 }
@@ -142,20 +132,10 @@ pub(crate) async fn pr_detail(
 pub async fn musehub_get_pr(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "The pull request id, or its number.")] pr_id: String,
 ) -> Result<Json<PrDetail>, ToolError> {
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     Ok(Json(pr_detail(&db, &repo, &pr_id).await?))
 }
 
@@ -173,24 +153,14 @@ pub async fn musehub_get_pr(
 pub async fn musehub_create_pr(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "Title.")] title: String,
     #[arg(desc = "The branch with the changes.")] from_branch: String,
     #[arg(desc = "The branch to merge into.")] to_branch: String,
     #[arg(desc = "Description (Markdown).")] body: Option<String>,
 ) -> Result<Json<ProposalView>, ToolError> {
     let handle = identity::ensure_user(&db, ctx.caller()).await?;
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     params::require(&title, "title")?;
     if from_branch == to_branch {
         return Err(ToolError::invalid_argument(

@@ -37,21 +37,11 @@ pub struct CollaboratorAdded {
 pub async fn musehub_add_collaborator(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "The handle of the user to add.")] handle: String,
 ) -> Result<Json<CollaboratorAdded>, ToolError> {
     let me = identity::ensure_user(&db, ctx.caller()).await?;
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Maintain,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Maintain).await?;
     if repo.owner != me {
         return Err(ToolError::forbidden(format!(
             "only {}, the owner of {}/{}, may add collaborators",

@@ -81,6 +81,7 @@ impl RepoView {
 
 /// Finds a repository by id or owner/slug, without access checks.
 pub async fn find_repo(db: &Db, r: &RepoRef) -> Result<Option<RepoView>, ToolError> {
+    let r = &r.cleaned();
     let row = if let Some(id) = &r.repo_id {
         sqlx::query(&format!(
             "SELECT {REPO_COLUMNS} FROM repos r WHERE r.id = $1"

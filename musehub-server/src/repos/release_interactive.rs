@@ -41,24 +41,14 @@ pub async fn musehub_create_release_interactive(
     State(db): State<Db>,
     elicit: Elicitation,
     progress: Progress,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "Version tag, such as v1.0.0. Given, the tool does not ask.")] tag: Option<String>,
     #[arg(desc = "Release title (default: the tag).")] title: Option<String>,
     #[arg(desc = "Release notes (Markdown).")] notes: Option<String>,
     #[arg(desc = "Mark as a pre-release (default false).")] pre_release: Option<bool>,
 ) -> Result<Json<InteractiveRelease>, ToolError> {
     let handle = identity::ensure_user(&db, ctx.caller()).await?;
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Maintain,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Maintain).await?;
     let pre_release = pre_release.unwrap_or(false);
     let (tag, title, notes, channel, highlight, elicited, total) = match tag {
         Some(t) => {

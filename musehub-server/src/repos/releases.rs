@@ -96,19 +96,9 @@ impl ReleaseList {
 pub async fn musehub_list_releases(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
 ) -> Result<Json<ReleaseList>, ToolError> {
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     let releases = repos::releases(&db, &repo.repo_id).await?;
     Ok(Json(ReleaseList::new(repo.repo_id, releases)))
 }
@@ -222,11 +212,7 @@ pub(crate) async fn create_release(
 pub async fn musehub_create_release(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
     #[arg(desc = "Version tag, such as v1.0.0 (unique in the repository).")] tag: String,
     #[arg(desc = "Release title.")] title: String,
     #[arg(desc = "Release notes (Markdown).")] body: Option<String>,
@@ -236,13 +222,7 @@ pub async fn musehub_create_release(
     #[arg(desc = "Release channel (default 'stable').")] channel: Option<String>,
 ) -> Result<Json<ReleaseView>, ToolError> {
     let handle = identity::ensure_user(&db, ctx.caller()).await?;
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Maintain,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Maintain).await?;
     let channel = channel.unwrap_or_else(|| "stable".into());
     let release = create_release(
         &db,

@@ -211,20 +211,10 @@ pub struct StarResult {
 pub async fn musehub_star_repo(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
 ) -> Result<Json<StarResult>, ToolError> {
     let handle = identity::ensure_user(&db, ctx.caller()).await?;
-    let repo = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let repo = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     sqlx::query(
         "INSERT INTO stars (repo_id, handle, created_at) VALUES ($1, $2, $3) ON CONFLICT (repo_id, handle) DO NOTHING",
     )
@@ -261,20 +251,10 @@ pub async fn musehub_star_repo(
 pub async fn musehub_fork_repo(
     ctx: &Ctx,
     State(db): State<Db>,
-    #[arg(desc = "Repository id (UUID). Alternatively, provide 'owner' + 'slug'.")] repo_id: Option<
-        String,
-    >,
-    #[arg(desc = "Repository owner handle (use with 'slug').")] owner: Option<String>,
-    #[arg(desc = "Repository slug (use with 'owner').")] slug: Option<String>,
+    #[arg(flatten)] repo_ref: RepoRef,
 ) -> Result<Json<RepoView>, ToolError> {
     let handle = identity::ensure_user(&db, ctx.caller()).await?;
-    let src = repos::resolve_repo(
-        &db,
-        ctx.caller(),
-        &RepoRef::new(repo_id, owner, slug),
-        Need::Read,
-    )
-    .await?;
+    let src = repos::resolve_repo(&db, ctx.caller(), &repo_ref, Need::Read).await?;
     if !src.is_public() {
         return Err(ToolError::forbidden(
             "Only public repositories can be forked.",

@@ -18,7 +18,31 @@ use crate::handler::ctx::{Identity, Scheme};
 /// 2026-07-28 specification asks servers to honour): `repo:write` → `["repo:read"]`.
 pub type ScopeImplications = fn(&str) -> Vec<String>;
 
-/// `Authorization: Bearer` for a resource server.
+/// `Authorization: Bearer` for a resource server: give it to
+/// [`ServerBuilder::authenticator`](crate::ServerBuilder::authenticator), and the HTTP
+/// transport accepts the tokens `verifier` accepts, answers anonymous calls to items that need
+/// a caller with `401` and a challenge naming the metadata, answers a token without an item's
+/// `scopes` with `403 insufficient_scope`, and serves the metadata at its well-known URLs.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use musehub_mcp::Server;
+/// use musehub_mcp::auth::bearer::{BearerAuth, JwksSource, JwtVerifier, ProtectedResourceMetadata};
+///
+/// let jwks = JwksSource::url("https://idp.example/.well-known/jwks.json").build()?;
+/// let verifier = JwtVerifier::builder(jwks)
+///     .issuer("https://idp.example")
+///     .audience("https://notes.example/mcp")
+///     .build()?;
+/// let metadata = ProtectedResourceMetadata::new("https://notes.example/mcp", "https://idp.example");
+/// let server = Server::builder("notes")
+///     .authenticator(Arc::new(BearerAuth::new(Arc::new(verifier), metadata)?))
+///     .build()?;
+/// # let _ = server;
+/// # Ok(())
+/// # }
+/// ```
 pub struct BearerAuth {
     verifier: Arc<dyn TokenVerifier>,
     metadata: ProtectedResourceMetadata,
