@@ -30,8 +30,9 @@ cargo build --release -p musehub-examples --bin conformance
 bin="$root/target/release/conformance"
 tests/conformance/run.sh "$bin"
 
-echo "== interop: official Python and TypeScript clients"
-MUSEHUB_CONFORMANCE_BIN="$bin" tests/interop/run.sh
+echo "== interop: official Python and TypeScript clients (conformance server; TypeScript also against musehub-server with Bearer tokens and OAuth)"
+cargo build -p musehub-server
+MUSEHUB_CONFORMANCE_BIN="$bin" MUSEHUB_SERVER_BIN="$root/target/debug/musehub-server" tests/interop/run.sh
 
 # --- MuseHub server: end to end with the official Python client ------------------------------
 echo "== musehub-server end to end (official Python mcp client, MSign from docs/msign.md)"

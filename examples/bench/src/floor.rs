@@ -129,7 +129,12 @@ async fn stream() -> Response {
 
 /// Serves the floor on `bind` until killed.
 pub async fn serve(bind: SocketAddr) -> anyhow::Result<()> {
-    let app = axum::Router::new().route("/mcp", post(mcp).get(stream));
+    let app = axum::Router::new()
+        .route("/mcp", post(mcp).get(stream))
+        .route(
+            crate::allocs::PATH,
+            axum::routing::get(|| async { crate::allocs::report() }),
+        );
     let listener = tokio::net::TcpListener::bind(bind).await?;
     println!("listening={}", listener.local_addr()?);
     // TCP_NODELAY, as our server and the fast rmcp configuration: the floor is the best case.

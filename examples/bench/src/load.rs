@@ -350,6 +350,10 @@ pub struct LoadResult {
     pub p999_us: f64,
     /// Server CPU time (user + system) per request, in microseconds.
     pub cpu_us: f64,
+    /// Server allocations per request (NaN unless the server counts them).
+    pub allocs: f64,
+    /// Bytes the server allocated per request (NaN unless it counts them).
+    pub alloc_bytes: f64,
     /// Answers that failed their check.
     pub errors: u64,
     /// The first failure, if any.
@@ -459,6 +463,11 @@ pub async fn run_at(
         }));
     }
     tokio::time::sleep(warmup).await;
+    let counting = server.filter(|p| p.counting);
+    let allocs0 = match counting {
+        Some(p) => Some(p.allocs().await?),
+        None => None,
+    };
     let cpu0 = cpu()?;
     let t0 = Instant::now();
     phase.store(MEASURE, Ordering::Relaxed);
@@ -466,6 +475,10 @@ pub async fn run_at(
     phase.store(STOP, Ordering::Relaxed);
     let elapsed = t0.elapsed();
     let cpu1 = cpu()?;
+    let allocs1 = match counting {
+        Some(p) => Some(p.allocs().await?),
+        None => None,
+    };
     let mut all: Vec<u32> = Vec::new();
     let mut first_error = None;
     for t in tasks {
@@ -492,6 +505,16 @@ pub async fn run_at(
         p99_us: pct(0.99),
         p999_us: pct(0.999),
         cpu_us: if n > 0 { cpu_us / n as f64 } else { f64::NAN },
+        // The report read between the two counts is itself counted: a few dozen allocations
+        // over thousands of calls.
+        allocs: match (allocs0, allocs1) {
+            (Some(a), Some(b)) if n > 0 => b.0.saturating_sub(a.0) as f64 / n as f64,
+            _ => f64::NAN,
+        },
+        alloc_bytes: match (allocs0, allocs1) {
+            (Some(a), Some(b)) if n > 0 => b.1.saturating_sub(a.1) as f64 / n as f64,
+            _ => f64::NAN,
+        },
         errors: errors.load(Ordering::Relaxed),
         first_error,
     })

@@ -10,6 +10,7 @@
 //! The same binary serves the peers (`serve-rmcp`, `serve-floor`), so every server is its own
 //! process whose CPU time and RSS are read from `/proc`.
 
+mod allocs;
 mod floor;
 mod load;
 mod memory;
@@ -148,6 +149,19 @@ pub struct Results {
     pub cold: Vec<(Kind, Result<f64, String>)>,
     /// The 1,000-tool server: documentation surfaces on (default), then off.
     pub tools1k: Option<Result<(memory::Tools1k, memory::Tools1k), String>>,
+    /// (scenario, server) → one connection's figures with allocations counted.
+    pub allocs: Vec<(Scenario, Kind, Result<load::LoadResult, String>)>,
+}
+
+/// A load run as the report takes it: a run in which no request completed is a failure.
+fn settle(r: anyhow::Result<load::LoadResult>) -> Result<load::LoadResult, String> {
+    match r {
+        Ok(r) if r.requests == 0 => Err(r
+            .first_error
+            .unwrap_or_else(|| "no request completed".into())),
+        Ok(r) => Ok(r),
+        Err(e) => Err(format!("{e:#}")),
+    }
 }
 
 /// The workspace root (this package is `examples/bench`).
@@ -202,14 +216,7 @@ async fn run_all(opts: RunOpts) -> anyhow::Result<()> {
             let mut server = Proc::spawn(kind)?;
             server.ready().await?;
             for &c in &plan.conns {
-                let r = load::run(&server, scenario, c, plan.warmup, plan.window).await;
-                let r = match r {
-                    Ok(r) if r.requests == 0 => Err(r
-                        .first_error
-                        .unwrap_or_else(|| "no request completed".into())),
-                    Ok(r) => Ok(r),
-                    Err(e) => Err(format!("{e:#}")),
-                };
+                let r = settle(load::run(&server, scenario, c, plan.warmup, plan.window).await);
                 match &r {
                     Ok(x) => eprintln!(
                         "{:<46} {:>2} conns  {:<20} {:>9.0} req/s  p50 {:>8.3} ms  p99 {:>8.3} ms  cpu {:>6.1} µs/req{}",
@@ -248,6 +255,38 @@ async fn run_all(opts: RunOpts) -> anyhow::Result<()> {
                     break;
                 }
             }
+        }
+    }
+
+    // Allocations per call: every server again, counting, on one connection (the count per
+    // call does not depend on concurrency, and the counting's atomic adds are kept out of the
+    // throughput runs above).
+    for scenario in [Scenario::CallJson, Scenario::CallModern] {
+        for kind in Kind::ALL {
+            let r = settle(
+                async {
+                    let mut server = Proc::spawn_counting(kind)?;
+                    server.ready().await?;
+                    let window = plan.window.min(Duration::from_secs(2));
+                    load::run(&server, scenario, 1, plan.warmup, window).await
+                }
+                .await,
+            );
+            match &r {
+                Ok(x) => eprintln!(
+                    "== allocations: {:<38} {:<20} {:>7.1} allocs/call, {:>8.0} bytes/call",
+                    scenario.label(),
+                    kind.label(),
+                    x.allocs,
+                    x.alloc_bytes
+                ),
+                Err(e) => eprintln!(
+                    "== allocations: {:<38} {:<20} n/a: {e}",
+                    scenario.label(),
+                    kind.label()
+                ),
+            }
+            results.allocs.push((scenario, kind, r));
         }
     }
 
@@ -328,7 +367,11 @@ async fn run_all(opts: RunOpts) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[global_allocator]
+static ALLOC: allocs::Counting = allocs::Counting;
+
 fn main() -> anyhow::Result<()> {
+    allocs::init();
     let cli = Cli::parse();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

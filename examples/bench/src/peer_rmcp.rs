@@ -101,7 +101,10 @@ pub async fn serve(bind: SocketAddr, mode: Mode) -> anyhow::Result<()> {
         Arc::new(LocalSessionManager::default()),
         config,
     );
-    let app = axum::Router::new().route_service("/mcp", service);
+    let app = axum::Router::new().route_service("/mcp", service).route(
+        crate::allocs::PATH,
+        axum::routing::get(|| async { crate::allocs::report() }),
+    );
     let listener = tokio::net::TcpListener::bind(bind).await?;
     println!("listening={}", listener.local_addr()?);
     match mode {

@@ -69,11 +69,22 @@ pub struct Proc {
     pub addr: SocketAddr,
     /// When it was spawned.
     pub spawned: Instant,
+    /// Counting its allocations ([`crate::allocs`])?
+    pub counting: bool,
 }
 
 impl Proc {
+    /// Spawns `kind` on a free port, counting its allocations ([`crate::allocs`]).
+    pub fn spawn_counting(kind: Kind) -> anyhow::Result<Self> {
+        Self::spawn_with(kind, true)
+    }
+
     /// Spawns `kind` on a free port without waiting for it.
     pub fn spawn(kind: Kind) -> anyhow::Result<Self> {
+        Self::spawn_with(kind, false)
+    }
+
+    fn spawn_with(kind: Kind, counting: bool) -> anyhow::Result<Self> {
         let addr = free_port()?;
         let dir = bin_dir()?;
         let bind = addr.to_string();
@@ -101,7 +112,36 @@ impl Proc {
                 c
             }
         };
-        Self::spawn_command(&mut cmd, addr)
+        if counting {
+            cmd.env(crate::allocs::ENV, "1");
+        }
+        let mut p = Self::spawn_command(&mut cmd, addr)?;
+        p.counting = counting;
+        Ok(p)
+    }
+
+    /// The server's allocation totals so far (allocations, bytes), read from its
+    /// [`crate::allocs::PATH`] route over a fresh connection.
+    pub async fn allocs(&self) -> anyhow::Result<(u64, u64)> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut tcp = tokio::net::TcpStream::connect(self.addr).await?;
+        let req = format!(
+            "GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            crate::allocs::PATH,
+            self.addr
+        );
+        tcp.write_all(req.as_bytes()).await?;
+        let mut answer = String::new();
+        tcp.read_to_string(&mut answer).await?;
+        let body = answer
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.trim())
+            .context("no body in the allocation report")?;
+        let mut it = body.split(' ').map(str::parse::<u64>);
+        match (it.next(), it.next()) {
+            (Some(Ok(n)), Some(Ok(b))) => Ok((n, b)),
+            _ => bail!("unreadable allocation report: {body:?}"),
+        }
     }
 
     /// Spawns the 1,000-tool server (documentation surfaces off with `no_docs`); its stdout is
@@ -136,6 +176,7 @@ impl Proc {
             child,
             addr,
             spawned,
+            counting: false,
         })
     }
 

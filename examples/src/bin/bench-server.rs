@@ -11,6 +11,14 @@ use std::net::SocketAddr;
 use clap::Parser;
 use musehub_mcp::prelude::*;
 
+// The harness's counting allocator, shared with its rmcp peer and floor so that all three
+// count allocations the same way (off unless MUSEHUB_BENCH_COUNT_ALLOCS=1).
+#[path = "../../bench/src/allocs.rs"]
+mod allocs;
+
+#[global_allocator]
+static ALLOC: allocs::Counting = allocs::Counting;
+
 /// Returns the message as text.
 #[tool(read_only)]
 fn echo(#[arg(desc = "Text to echo")] message: String) -> String {
@@ -60,11 +68,17 @@ async fn main() -> anyhow::Result<()> {
         c.max_in_flight_per_ip = args.max_in_flight_per_ip;
         c
     };
+    allocs::init();
     let server = Server::builder("musehub-bench").config(config).build()?;
+    let app = musehub_mcp::router(server.clone()).route(
+        allocs::PATH,
+        axum::routing::get(|| async { allocs::report() }),
+    );
     let listener = tokio::net::TcpListener::bind(args.bind).await?;
     println!("listening={}", listener.local_addr()?);
-    musehub_mcp::serve_listener(
+    musehub_mcp::transport::http::serve_router(
         server,
+        app,
         listener,
         musehub_mcp::transport::http::shutdown_signal(),
     )

@@ -46,6 +46,23 @@ function killed(proc) {
   return proc.exitCode !== null || proc.signalCode !== null;
 }
 
+// Servers still running and temp dirs not yet removed. If this test process ends without
+// after() (an interrupted run: exit, Ctrl-C, the runner's SIGTERM), they are killed and removed
+// rather than left behind; the signal is then raised again so the process ends as it would have.
+const live = new Set();
+const dirs = new Set();
+function reapAll() {
+  for (const proc of live) if (!killed(proc)) proc.kill('SIGKILL');
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+}
+process.once('exit', reapAll);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(sig, () => {
+    reapAll();
+    process.kill(process.pid, sig);
+  });
+}
+
 /**
  * Starts musehub-server on a fresh SQLite file and a free loopback port and waits for /readyz.
  * Returns { proc, base, url, dbUrl, dir, log: string[] } (url is the /mcp endpoint, base the
@@ -61,6 +78,7 @@ export async function startHub() {
     );
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'musehub-interop-ts-'));
+  dirs.add(dir);
   const dbUrl = `sqlite://${path.join(dir, 'hub.db')}`;
   const log = [];
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -71,6 +89,8 @@ export async function startHub() {
     });
     proc.stdout.on('data', (d) => log.push(String(d)));
     proc.stderr.on('data', (d) => log.push(String(d)));
+    live.add(proc);
+    proc.once('exit', () => live.delete(proc));
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && !killed(proc)) {
       if (await ready(base)) return { proc, base, url: `${base}/mcp`, dbUrl, dir, log };
@@ -79,6 +99,7 @@ export async function startHub() {
     await stopProc(proc);
   }
   rmSync(dir, { recursive: true, force: true });
+  dirs.delete(dir);
   throw new Error(`musehub-server did not become ready; log:\n${log.join('')}`);
 }
 
@@ -96,6 +117,7 @@ export async function stopHub(hub) {
   if (!hub) return;
   await stopProc(hub.proc);
   rmSync(hub.dir, { recursive: true, force: true });
+  dirs.delete(hub.dir);
 }
 
 /** Runs `musehub-server ARGS... --database-url <the hub's>` and returns its trimmed stdout. */
