@@ -90,13 +90,11 @@ pub fn lint(registry: &Registry) -> Vec<LintIssue> {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Value, json};
-
     use super::*;
     use crate::registry::testing::{handler, no_output};
     use crate::registry::{InputSchema, ToolDef};
-    fn schema() -> Value {
-        json!({"type": "object", "properties": {
+    fn schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "object", "properties": {
             "documented": {"type": "string", "description": "Yes"},
             "bare": {"type": "object", "properties": {"inner": {"type": "integer"}}}
         }})
@@ -124,7 +122,7 @@ mod tests {
         scopes: &[],
         category: None,
         icons: &[],
-        input_schema: InputSchema::Verbatim(schema),
+        input_schema: InputSchema::Derived(schema),
         output_schema: no_output,
         handler,
         location: LOCATION,

@@ -16,8 +16,10 @@ use crate::protocol::types::{CallToolResult, Content, LogLevel};
 use crate::registry::testing::no_output;
 use crate::registry::{InputSchema, SourceLocation, ToolDef, ToolStart};
 
-fn schema() -> Value {
-    json!({"type": "object", "properties": {"text": {"type": "string"}}})
+// Derived, not verbatim: a verbatim schema needs the `validation` feature, and these tests
+// run without it too (`cargo test -p musehub-mcp`).
+fn schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"type": "object", "properties": {"text": {"type": "string"}}})
 }
 
 /// Echoes `text` (or `?`), answering at once.
@@ -52,7 +54,7 @@ const fn def(name: &'static str, write: bool, scopes: &'static [&'static str]) -
         scopes,
         category: None,
         icons: &[],
-        input_schema: InputSchema::Verbatim(schema),
+        input_schema: InputSchema::Derived(schema),
         output_schema: no_output,
         handler: echo,
         location: SourceLocation {

@@ -517,8 +517,8 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::{handler, no_output};
     use super::*;
-    fn empty() -> Value {
-        json!({"type": "object"})
+    fn empty(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "object"})
     }
     const fn def(file: &'static str, line: u32) -> ToolDef {
         ToolDef {
@@ -537,7 +537,7 @@ mod tests {
             scopes: &[],
             category: None,
             icons: &[],
-            input_schema: InputSchema::Verbatim(empty),
+            input_schema: InputSchema::Derived(empty),
             output_schema: no_output,
             handler,
             location: SourceLocation {

@@ -1,8 +1,10 @@
 //! Handshake-era sessions (`Mcp-Session-Id`): what was negotiated, what the client
 //! subscribed to, its pending server-to-client requests, running calls and SSE streams.
 //! [`SessionStore`] holds the live sessions of this process; [`SessionRecord`] is what other
-//! instances need to know of one; [`events`] are the resumable SSE logs.
+//! instances need to know of one; [`events`] are the resumable SSE logs; [`binding`] says who
+//! may use a session.
 
+pub mod binding;
 pub mod events;
 mod record;
 mod store;

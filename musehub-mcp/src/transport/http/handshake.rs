@@ -27,15 +27,16 @@ use crate::protocol::jsonrpc::{encode_error, encode_value};
 use crate::protocol::request::{ClientRequest, Incoming, Rejected, Request};
 use crate::server::Server;
 use crate::session::Session;
+use crate::session::binding::{self, Binding};
 use crate::session::events::parse_event_id;
 
 /// Looks up the session named by `Mcp-Session-Id`: 400 when missing, 404 when unknown or
 /// expired (the client then starts a new session).
 ///
-/// Session binding: a session created by an authenticated `initialize` belongs to that
-/// handle. A request authenticated as another handle is 403; with `owner_only` (GET and
-/// DELETE) an anonymous request is 401 too, so nobody but the owner can read its stream or
-/// end it.
+/// Session binding ([`binding::check`]): a session created by an authenticated `initialize`
+/// belongs to that handle. A request authenticated as another handle is 403; with
+/// `owner_only` (GET and DELETE) an anonymous request is 401 too, so nobody but the owner can
+/// read its stream or end it.
 ///
 /// With a shared store, the session may have been created on another instance (it is then
 /// replicated here from its record) or deleted there (404 here too); every use refreshes its
@@ -86,22 +87,20 @@ pub(super) async fn session_of(
             &McpError::new(SESSION_NOT_FOUND, "Session not found"),
         ));
     };
-    if let Some(owner) = &s.owner {
-        match caller.handle() {
-            Some(h) if h != owner => {
-                return Err(transport_error(
-                    StatusCode::FORBIDDEN,
-                    "Forbidden: this session belongs to another caller",
-                ));
-            }
-            None if owner_only => {
-                return Err(server.auth.required(
-                    None,
-                    "this session belongs to an authenticated caller; send its credentials",
-                    &[],
-                ));
-            }
-            _ => {}
+    match binding::check(s.owner.as_deref(), caller, owner_only) {
+        Binding::Allowed => {}
+        Binding::OtherCaller => {
+            return Err(transport_error(
+                StatusCode::FORBIDDEN,
+                "Forbidden: this session belongs to another caller",
+            ));
+        }
+        Binding::NeedsCredentials => {
+            return Err(server.auth.required(
+                None,
+                "this session belongs to an authenticated caller; send its credentials",
+                &[],
+            ));
         }
     }
     s.touch();
