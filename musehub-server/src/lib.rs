@@ -24,6 +24,7 @@ pub mod db;
 pub mod discovery;
 pub mod elicit;
 pub mod history;
+pub mod html;
 pub mod http;
 pub mod identity;
 pub mod issues;

@@ -20,6 +20,9 @@ use musehub_server::oauth::{OAuthArgs, OAuthSettings};
 use musehub_server::{AuthSettings, Db, HubSettings};
 
 mod cli_auth;
+mod cli_docs;
+
+use cli_docs::DocsFormat;
 
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
 const DEFAULT_DATABASE: &str = "sqlite://musehub.db";
@@ -190,13 +193,6 @@ enum Command {
 }
 
 /// Output format of `docs`.
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-enum DocsFormat {
-    /// The docs.json manifest.
-    Json,
-    /// A Markdown reference.
-    Markdown,
-}
 
 struct Settings {
     bind: SocketAddr,
@@ -335,27 +331,6 @@ fn init_logging(format: &str, default_filter: &str) {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut cli = Cli::parse();
@@ -407,7 +382,7 @@ async fn main() -> anyhow::Result<()> {
             let db = open_for_command(&cli).await?;
             cli_auth::login_code_command(&db, &handle, ttl).await
         }
-        Some(Command::Docs { format, out, check }) => docs_command(format, out, check).await,
+        Some(Command::Docs { format, out, check }) => cli_docs::run(format, out, check).await,
         None => serve(cli).await,
     }
 }
@@ -524,7 +499,7 @@ async fn serve(cli: Cli) -> anyhow::Result<()> {
         Arc::clone(&server),
         app,
         listener,
-        shutdown_signal(),
+        musehub_mcp::transport::http::shutdown_signal(),
     )
     .await?;
     Ok(())
@@ -579,49 +554,4 @@ fn print_banner(addr: SocketAddr, database: &str, redis: Option<&str>, auth: &Au
         "  stdio:         musehub-server --stdio --database-url {}",
         redacted(database)
     );
-}
-
-/// `musehub-server docs`: the manifest or the Markdown reference of the catalogue, written
-/// without serving (an in-memory database backs the shared state), and the lint.
-async fn docs_command(format: DocsFormat, out: Option<PathBuf>, check: bool) -> anyhow::Result<()> {
-    init_logging("text", "warn");
-    let db = Db::connect("sqlite::memory:", HubSettings::default()).await?;
-    let server = musehub_server::build_server(
-        db,
-        musehub_mcp::ServerConfig::default(),
-        &AuthSettings::default(),
-    )?;
-    let text = match format {
-        DocsFormat::Json => musehub_mcp::docs::manifest_json(&server),
-        DocsFormat::Markdown => musehub_mcp::docs::markdown(&server),
-    };
-    match &out {
-        Some(path) => {
-            std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?
-        }
-        None => {
-            use std::io::Write;
-            // A reader that stops early (`| head`) is not an error.
-            match std::io::stdout().lock().write_all(text.as_bytes()) {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
-                other => other.context("writing to stdout")?,
-            }
-        }
-    }
-    if check {
-        let issues = musehub_mcp::docs::lint(server.registry());
-        for issue in &issues {
-            eprintln!("{issue}");
-        }
-        anyhow::ensure!(
-            issues.is_empty(),
-            "{} documentation problem(s) in the catalogue",
-            issues.len()
-        );
-        eprintln!(
-            "docs check: {} tools, no problems",
-            server.registry().tools.len()
-        );
-    }
-    Ok(())
 }

@@ -2,6 +2,7 @@
 //! Content-Security-Policy (no script at all, no inline style: the stylesheet is a separate
 //! same-origin file), framing forbidden, never cached; and OAuth JSON errors.
 
+pub use crate::html::escape;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -16,22 +17,6 @@ margin:.25rem 0}input[type=text],textarea{width:100%;box-sizing:border-box;font:
 padding:.4rem}textarea{min-height:5rem;font-family:monospace}code{background:#f2f2f6;padding:0 .2rem;\
 border-radius:.2rem;word-break:break-all}.actions button{font:inherit;padding:.5rem 1.25rem;\
 margin-right:.5rem}.error{color:#a00;font-weight:600}.scopes li{margin:.2rem 0}.muted{color:#555}";
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// The CSP of every page: nothing but same-origin stylesheets, forms posting to this origin
 /// (plus, on the consent page, the validated redirect URI's origin, which the form's answer
