@@ -290,6 +290,7 @@ async fn bad_tokens_are_refused_as_invalid_never_accepted() {
     );
     let none_header = b64.encode(r#"{"alg":"none","typ":"at+jwt"}"#);
     let hs_header = b64.encode(r#"{"alg":"HS256","typ":"at+jwt"}"#);
+    let unknown_kid = b64.encode(r#"{"alg":"EdDSA","kid":"no-such-key","typ":"at+jwt"}"#);
     let cases: Vec<(&str, String)> = vec![
         ("garbage", "not-a-token".to_string()),
         (
@@ -324,7 +325,12 @@ async fn bad_tokens_are_refused_as_invalid_never_accepted() {
             "an unknown agent token",
             "mha_0000000000000000000000000000000000000000".to_string(),
         ),
+        (
+            "an unknown kid",
+            format!("{unknown_kid}.{forged_payload}.{}", parts[2]),
+        ),
     ];
+    let secrets: Vec<String> = cases.iter().map(|(_, t)| t.clone()).collect();
     for (what, token) in cases {
         let (status, challenge, body) = call(
             &hub,
@@ -347,6 +353,12 @@ async fn bad_tokens_are_refused_as_invalid_never_accepted() {
         let (status, _, body) =
             call(&hub, Some(&bearer(&token)), "musehub_whoami", json!({})).await;
         assert_eq!(status, 401, "{what} (read): {body}");
+    }
+
+    // Refused tokens are never written to the log (the good one neither).
+    let log = oauth_support::global_log().text();
+    for t in secrets.iter().chain([&good]).filter(|t| t.len() > 20) {
+        assert!(!log.contains(t.as_str()), "a token reached the log");
     }
 
     // A revoked or expired agent token.
