@@ -192,8 +192,8 @@ enum Command {
     },
 }
 
-/// Output format of `docs`.
-
+/// What `serve` runs with: the command line, the environment, the file and the defaults,
+/// resolved.
 struct Settings {
     bind: SocketAddr,
     /// True when the public URL is the default `http://BIND` (no flag, variable or key).
