@@ -283,6 +283,15 @@ async def test_the_whole_workflow_signed_with_the_documented_hook(mode: str) -> 
         assert len(served) == len(URLS), (served, URLS)
 
 
+def assert_challenges(value: str) -> None:
+    """The 401's `WWW-Authenticate` (its values joined with ", " by the HTTP client): the
+    Bearer challenge first, naming the Protected Resource Metadata and the scope, then MSign."""
+    assert value.startswith('Bearer resource_metadata="'), value
+    assert "/.well-known/oauth-protected-resource/mcp" in value, value
+    assert 'scope="repo:write"' in value, value
+    assert value.endswith('MSign realm="musehub"'), value
+
+
 @pytest.mark.anyio
 @pytest.mark.parametrize("mode", MODES)
 async def test_the_same_write_without_the_hook_is_401(mode: str) -> None:
@@ -295,7 +304,7 @@ async def test_the_same_write_without_the_hook_is_401(mode: str) -> None:
             await client.call_tool("musehub_create_repo", {"name": "Unsigned"})
     refused = [e for e in recorder.exchanges if e["rpc"] == "tools/call" and e["status"] == 401]
     assert len(refused) == 1, recorder.exchanges
-    assert refused[0]["headers"]["www-authenticate"] == 'MSign realm="musehub"'
+    assert_challenges(refused[0]["headers"]["www-authenticate"])
     assert not any(e["signed"] for e in recorder.exchanges)
 
     # The wire answer, without the SDK in between.
@@ -324,5 +333,5 @@ async def test_the_same_write_without_the_hook_is_401(mode: str) -> None:
             },
         )
         assert r.status_code == 401
-        assert r.headers["www-authenticate"] == 'MSign realm="musehub"'
+        assert_challenges(r.headers["www-authenticate"])
         assert r.json()["error"]["code"] == -32001
