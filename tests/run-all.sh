@@ -7,6 +7,9 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
+# The suite must not leave files in the source tree: what is untracked now is compared at the end.
+untracked_before="$(git ls-files --others --exclude-standard 2>/dev/null | sort || true)"
+
 need() { command -v "$1" >/dev/null 2>&1; }
 # curl runs the docs page's signing example (musehub-server/tests/docs_auth_examples.rs)
 # and the muse client end to end (tests/e2e/muse_client.sh).
@@ -112,3 +115,12 @@ MUSEHUB_REQUIRE_REDIS=1 cargo test -p musehub-tests --test scale_out
 echo "== scale-out: three musehub-server processes, official Python client round robin, instance kill, Redis restart"
 cargo build -p musehub-server
 bash tests/e2e/scale_out.sh
+
+echo "== the suite left no files in the source tree"
+untracked_after="$(git ls-files --others --exclude-standard 2>/dev/null | sort || true)"
+left="$(comm -13 <(printf '%s\n' "$untracked_before") <(printf '%s\n' "$untracked_after") | sed '/^$/d')"
+if [[ -n "$left" ]]; then
+  echo "the test suite wrote these files into the source tree (write them under a temp dir):"
+  printf '%s\n' "$left" | sed 's/^/  /'
+  exit 1
+fi

@@ -364,10 +364,13 @@ pub fn has_constraints(schema: &Value) -> bool {
         .and_then(integer_bounds);
     for (k, v) in m {
         if CONSTRAINTS.contains(&k.as_str()) {
-            // `"minimum": 0` on a `uint32` is the type's own bound, not a constraint.
+            // `"minimum": 0` on a `uint32` is the type's own bound, not a constraint; a string
+            // `const` is how schemars writes a documented unit variant or an enum's tag, both
+            // of which serde checks.
             let natural = match (k.as_str(), bounds, v.as_f64()) {
                 ("minimum", Some((lo, _)), Some(x)) => x <= lo,
                 ("maximum", Some((_, hi)), Some(x)) => x >= hi,
+                ("const", _, _) => v.is_string(),
                 _ => false,
             };
             if !natural {
@@ -430,6 +433,35 @@ mod tests {
             s: String,
         }
         assert!(has_constraints(&generate::<Short>()));
+        // Documented unit variants (`oneOf` of string `const`s) and internally tagged enums
+        // are checked by serde; a non-string `const` is not.
+        #[derive(schemars::JsonSchema)]
+        #[allow(dead_code)]
+        enum Colour {
+            /// Red.
+            Red,
+            /// Blue.
+            Blue,
+        }
+        #[derive(schemars::JsonSchema)]
+        #[serde(tag = "kind")]
+        #[allow(dead_code)]
+        enum Shape {
+            Circle { r: u32 },
+            Square { side: u32 },
+        }
+        #[derive(schemars::JsonSchema)]
+        #[allow(dead_code)]
+        struct Painted {
+            colour: Colour,
+            shape: Shape,
+        }
+        assert!(
+            !has_constraints(&generate::<Painted>()),
+            "{}",
+            generate::<Painted>()
+        );
+        assert!(has_constraints(&json!({"type": "integer", "const": 3})));
         // The words inside a default or an example, and property names, are data.
         assert!(!has_constraints(
             &json!({"type": "object", "default": {"pattern": "x"}})

@@ -85,12 +85,17 @@ pub async fn test_db() -> Db {
 /// A fresh database with the schema and no data, with these settings.
 pub async fn test_db_with(mut settings: HubSettings) -> Db {
     let url = fresh_database_url().await;
-    // A PostgreSQL database has no file to keep its objects next to: give each test (and
-    // every server instance it starts on that database) its own directory.
-    if settings.objects_dir.is_none() && postgres_url().is_some() {
-        settings.objects_dir = Some(temp_dir("objects"));
+    if settings.objects_dir.is_none() {
+        settings.objects_dir = objects_dir();
     }
     Db::connect(&url, settings).await.expect("database")
+}
+
+/// Where a test's objects go: a PostgreSQL database has no file to keep them next to (the
+/// default would be `./musehub-objects` in the source tree), so each test gets its own
+/// directory; SQLite's default (next to the file, or temporary for `:memory:`) is kept.
+pub fn objects_dir() -> Option<std::path::PathBuf> {
+    postgres_url().map(|_| temp_dir("objects"))
 }
 
 /// A new directory under the system temp dir.

@@ -74,6 +74,7 @@ pub async fn start(settings: OAuthSettings) -> Hub {
         &url,
         HubSettings {
             public_url: base.clone(),
+            objects_dir: super::common::objects_dir(),
             ..HubSettings::default()
         },
     )
