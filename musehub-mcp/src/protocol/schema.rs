@@ -355,6 +355,25 @@ fn integer_bounds(format: &str) -> Option<(f64, f64)> {
 /// True when `schema` (as generated, before normalising) holds a constraint that typed
 /// deserialisation does not check, so arguments need a validator as well.
 pub fn has_constraints(schema: &Value) -> bool {
+    constrains(schema, Place::Plain)
+}
+
+/// Where a subschema sits, for the one keyword whose meaning depends on it: a string `const`
+/// is how schemars writes a documented unit variant (a branch of `oneOf`/`anyOf`) or an
+/// enum's tag (a property of such a branch), both of which serde checks; anywhere else it is
+/// a constraint of its own.
+#[derive(Clone, Copy, PartialEq)]
+enum Place {
+    Plain,
+    Variant,
+    Tag,
+}
+
+fn any_of<'a>(subs: impl IntoIterator<Item = &'a Value>, place: Place) -> bool {
+    subs.into_iter().any(|s| constrains(s, place))
+}
+
+fn constrains(schema: &Value, place: Place) -> bool {
     let Value::Object(m) = schema else {
         return false;
     };
@@ -364,13 +383,11 @@ pub fn has_constraints(schema: &Value) -> bool {
         .and_then(integer_bounds);
     for (k, v) in m {
         if CONSTRAINTS.contains(&k.as_str()) {
-            // `"minimum": 0` on a `uint32` is the type's own bound, not a constraint; a string
-            // `const` is how schemars writes a documented unit variant or an enum's tag, both
-            // of which serde checks.
+            // `"minimum": 0` on a `uint32` is the type's own bound, not a constraint.
             let natural = match (k.as_str(), bounds, v.as_f64()) {
                 ("minimum", Some((lo, _)), Some(x)) => x <= lo,
                 ("maximum", Some((_, hi)), Some(x)) => x >= hi,
-                ("const", _, _) => v.is_string(),
+                ("const", _, _) => v.is_string() && place != Place::Plain,
                 _ => false,
             };
             if !natural {
@@ -379,16 +396,26 @@ pub fn has_constraints(schema: &Value) -> bool {
             continue;
         }
         let nested = match k.as_str() {
-            // Maps of subschemas keyed by name: the names are data.
-            "properties" | "$defs" | "definitions" => v
-                .as_object()
-                .is_some_and(|subs| subs.values().any(has_constraints)),
-            "items" | "additionalProperties" | "unevaluatedProperties" | "then" | "else" => {
-                has_constraints(v)
+            // Maps of subschemas keyed by name: the names are data. A variant's properties
+            // may hold its tag.
+            "properties" => {
+                let at = if place == Place::Variant {
+                    Place::Tag
+                } else {
+                    Place::Plain
+                };
+                v.as_object().is_some_and(|subs| any_of(subs.values(), at))
             }
-            "anyOf" | "oneOf" | "allOf" | "prefixItems" => v
+            "$defs" | "definitions" => v
+                .as_object()
+                .is_some_and(|subs| any_of(subs.values(), Place::Plain)),
+            "items" | "additionalProperties" | "unevaluatedProperties" | "then" | "else" => {
+                constrains(v, Place::Plain)
+            }
+            "anyOf" | "oneOf" => v
                 .as_array()
-                .is_some_and(|subs| subs.iter().any(has_constraints)),
+                .is_some_and(|subs| any_of(subs, Place::Variant)),
+            "allOf" | "prefixItems" => v.as_array().is_some_and(|subs| any_of(subs, Place::Plain)),
             _ => false,
         };
         if nested {
@@ -462,6 +489,17 @@ mod tests {
             generate::<Painted>()
         );
         assert!(has_constraints(&json!({"type": "integer", "const": 3})));
+        // A string `const` on a plain field is the schema's own rule, which serde does not
+        // check; nor does it for one nested deeper inside a variant than its tag.
+        assert!(has_constraints(
+            &json!({"type": "object", "properties": {"s": {"type": "string", "const": "x"}}})
+        ));
+        assert!(has_constraints(
+            &json!({"oneOf": [{"type": "object", "properties": {
+                "kind": {"const": "a"},
+                "inner": {"type": "object", "properties": {"s": {"type": "string", "const": "x"}}}
+            }}]})
+        ));
         // The words inside a default or an example, and property names, are data.
         assert!(!has_constraints(
             &json!({"type": "object", "default": {"pattern": "x"}})
